@@ -1,0 +1,2 @@
+"""API routes of the auth_app app (mounted under /v1/)."""
+urlpatterns: list = []

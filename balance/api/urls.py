@@ -1,0 +1,2 @@
+"""API routes of the balance app (mounted under /v1/)."""
+urlpatterns: list = []

@@ -1,0 +1,9 @@
+"""Core-banking mock process (its own port): the core API and its health check, nothing of the bank."""
+from django.urls import include, path
+
+from config.health import core_healthz
+
+urlpatterns = [
+    path("healthz", core_healthz, name="core-healthz"),
+    path("", include("corebanking_mock.api.urls")),
+]

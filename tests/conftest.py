@@ -1,0 +1,40 @@
+"""Test-suite root: fixture modules per domain (pytest_plugins) and the marker-based skips.
+
+`@pytest.mark.postgres` tests need PostgreSQL (row locks, SKIP LOCKED, triggers: SQLite ignores them);
+`@pytest.mark.redis` tests need a reachable Redis broker. Both are skipped with a stated reason otherwise.
+"""
+from __future__ import annotations
+
+import functools
+
+import pytest
+from django.conf import settings
+
+pytest_plugins = [
+    "tests.fixtures.corebanking",
+    "tests.fixtures.outbox",
+]
+
+
+@functools.cache
+def redis_broker_available() -> bool:
+    """True when CELERY_BROKER_URL is a redis:// URL that answers PING."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    no_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite ignores row locks / SKIP LOCKED / triggers)")
+    no_redis = pytest.mark.skip(reason="needs a Redis broker: set CELERY_BROKER_URL=redis://… (real Celery delivery)")
+    for item in items:
+        if "postgres" in item.keywords and not settings.DATABASE_IS_POSTGRES:
+            item.add_marker(no_pg)
+        if "redis" in item.keywords and not redis_broker_available():
+            item.add_marker(no_redis)

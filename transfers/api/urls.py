@@ -1,0 +1,2 @@
+"""API routes of the transfers app (mounted under /v1/)."""
+urlpatterns: list = []
