@@ -15,3 +15,20 @@ CORE_MOCK_IDEMPOTENCY_RETENTION_DAYS = env.int("CORE_MOCK_IDEMPOTENCY_RETENTION_
 CORE_MOCK_FAULTS_ENABLED = env.bool("CORE_MOCK_FAULTS_ENABLED", default=False)
 CORE_MOCK_CONTROL_KEY = env_secret("CORE_MOCK_CONTROL_KEY", debug=DEBUG or not CORE_MOCK_FAULTS_ENABLED,
                                    dev_default="dev-core-control-key-not-for-production")
+
+# Initial fault values from the environment (the mock's baseline for the `all` group, used while no
+# `all` row has been written through POST /core/_faults). They act only when CORE_MOCK_FAULTS_ENABLED.
+# Answer every /api route and /core/health with 503.
+CORE_MOCK_FAULT_DOWN = env.bool("CORE_MOCK_FAULT_DOWN", default=False)
+# Added delay before each /api request is handled, in milliseconds.
+CORE_MOCK_FAULT_LATENCY_MS = env.int("CORE_MOCK_FAULT_LATENCY_MS", default=0)
+# Share (0-1) of /api requests answered 500 without doing anything.
+CORE_MOCK_FAULT_ERROR_RATE = env.float("CORE_MOCK_FAULT_ERROR_RATE", default=0.0)
+# Share (0-1) of /api requests that hang for CORE_MOCK_FAULT_HANG_SECONDS, then answer 504, without doing anything.
+CORE_MOCK_FAULT_TIMEOUT_RATE = env.float("CORE_MOCK_FAULT_TIMEOUT_RATE", default=0.0)
+# Share (0-1) of applied POSTs that commit their effect, then hang for the hang time and answer 504 (a lost reply).
+CORE_MOCK_FAULT_BLACKHOLE_RATE = env.float("CORE_MOCK_FAULT_BLACKHOLE_RATE", default=0.0)
+# How long a timeout or blackhole hangs (seconds; past the client's read timeout). Also the default for API-set faults.
+CORE_MOCK_FAULT_HANG_SECONDS = env.float("CORE_MOCK_FAULT_HANG_SECONDS", default=10.0)
+# Seed of the per-process random generator that picks the failing requests (empty: unseeded).
+CORE_MOCK_FAULT_SEED = env.int("CORE_MOCK_FAULT_SEED", default=None)
