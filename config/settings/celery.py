@@ -5,9 +5,12 @@ CELERY_BROKER_URL=redis://... selects Redis (production, CI).
 """
 from pathlib import Path
 
-from config.env import VAR_DIR, env
+from kombu import Exchange, Queue
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+from config.env import VAR_DIR, env
+from config.settings.balance import BALANCE_RECONCILE_INTERVAL_SECONDS, BALANCE_SYNC_INTERVAL_SECONDS
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 
 if BROKER_IS_FILESYSTEM:
@@ -20,10 +23,16 @@ if BROKER_IS_FILESYSTEM:
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
+    # Every process that publishes (web nudges) or consumes needs the folders; creating them is idempotent.
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Redis redelivers an unacked message after visibility_timeout: keep it far above the longest
-    # task (a relay batch is bounded to seconds) so nothing is redelivered while still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    # task (CELERY_TASK_TIME_LIMIT below; a relay batch stops at 80 % of its lease) so nothing is
+    # redelivered while still running. No task uses a long ETA/countdown (retries back off ≤ 10 s).
+    CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
@@ -39,5 +48,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# Bounded everywhere: publishing retries briefly, then the caller gives up (outbox wake-ups are
+# fire-and-forget; the beat sweep covers a lost one). Workers give up reconnecting after a while.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 100
+# On losing the broker connection, cancel running acks_late tasks so they are redelivered, not run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Warm shutdown waits this long for running tasks before the cold stop (unacked messages then return).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+
+# Bulkheads (R17): money-moving core calls and mail have their own queues, so workers can be sized
+# per queue and slow mail never delays a withdrawal. `default` carries the relay's maintenance tasks.
+# The outbox drain task is routed by its first argument (the outbox queue) in config/celery.py.
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Each queue has its own direct exchange and routing key (an implicit Queue(name) would be bound to the
+# shared default exchange/key, delivering every message to every queue).
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name)
+                           for name in ("default", "core", "notify"))
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+
+# Beat: the sweep drains due rows even if every on-commit wake-up was lost (R13) and reclaims expired
+# leases (R16); the stuck detector warns on lag and dead letters (§5.10). Stale beats are dropped.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-sweep": {"task": "outbox.relay_sweep", "schedule": 1.0, "options": {"expires": 5}},
+    "outbox-stuck-detector": {"task": "outbox.stuck_detector", "schedule": 60.0, "options": {"expires": 50}},
+    # Read side: import new core postings (R39) and compare balances with core (R40).
+    "balance-sync-core": {"task": "balance.sync_core", "schedule": float(BALANCE_SYNC_INTERVAL_SECONDS),
+                          "options": {"expires": BALANCE_SYNC_INTERVAL_SECONDS}},
+    "balance-reconcile": {"task": "balance.reconcile", "schedule": float(BALANCE_RECONCILE_INTERVAL_SECONDS),
+                          "options": {"expires": BALANCE_RECONCILE_INTERVAL_SECONDS}},
+}
+# Workers log through Django's LOGGING (config/settings/base.py), where per-task chatter is turned down.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))

@@ -1,0 +1,22 @@
+"""Event store and transactional outbox: relay lease, batch, backoff and alert thresholds.
+
+Every knob has a safe default; see outbox/relay.py for how they are used.
+"""
+from config.env import env
+
+# How long a claimed message belongs to one worker. A worker that dies leaves its rows `processing`;
+# the sweep gives them back once this lease has passed. Keep it well above the slowest delivery
+# (core client: connect 2 s + read 5 s) times a few.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
+# Rows claimed per drain task. A full batch re-enqueues the drain so several workers share a backlog.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+# Full-jitter exponential backoff after a retryable/ambiguous outcome:
+# delay = random(0, min(cap, base * 2 ** (attempt - 1))) seconds, added to the database clock.
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)
+OUTBOX_BACKOFF_CAP_SECONDS = env.float("OUTBOX_BACKOFF_CAP_SECONDS", default=300.0)
+# The stuck detector warns when the oldest due `pending` row has waited longer than this.
+OUTBOX_STUCK_THRESHOLD_SECONDS = env.int("OUTBOX_STUCK_THRESHOLD_SECONDS", default=60)
+# A relay wake-up (Celery message) older than this is dropped by the worker: the sweep sends fresh ones.
+OUTBOX_NUDGE_EXPIRES_SECONDS = 60
+# The outbox queues (R17 bulkheads). A Celery queue of the same name carries each one's drain tasks.
+OUTBOX_QUEUES = ("core", "notify")

@@ -1,0 +1,82 @@
+"""Staff API for the outbox (R19): list rows (dead letters with ?status=failed) and replay a dead letter."""
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import ROUTER
+from config.errors import NotFoundError
+from outbox import selectors, services
+from outbox.admin import actor_for_user
+from outbox.models import OutboxStatus
+
+MAX_ID = 2**63 - 1
+
+
+class OutboxMessageOutputSerializer(serializers.Serializer):
+    """One outbox row as operators see it (the payload stays in Django admin: it may carry personal data)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    queue = serializers.CharField()
+    aggregateId = serializers.CharField(source="aggregate_id")
+    eventVersion = serializers.IntegerField(source="event_version", allow_null=True)
+    eventType = serializers.CharField(source="event_type")
+    status = serializers.CharField()
+    retryCount = serializers.IntegerField(source="retry_count")
+    maxAttempts = serializers.IntegerField(source="max_attempts")
+    nextAttemptAt = serializers.DateTimeField(source="next_attempt_at")
+    lockedBy = serializers.CharField(source="locked_by", allow_null=True)
+    lockedUntil = serializers.DateTimeField(source="locked_until", allow_null=True)
+    errorMessage = serializers.CharField(source="error_message")
+    progress = serializers.JSONField()
+    needsAttention = serializers.BooleanField(source="needs_attention")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    processedAt = serializers.DateTimeField(source="processed_at", allow_null=True)
+
+
+class StaffApi(APIView):
+    """Staff only: Django session + is_staff (a later issue adds staff JWT)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAdminUser]
+    error_family = ROUTER
+
+
+class OutboxMessagePagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class OutboxMessageListApi(StaffApi):
+    """GET /v1/admin/outbox?status=failed&kind=…&queue=…&limit=…&offset=… → paged outbox rows, newest first."""
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=OutboxStatus.values, required=False)
+        kind = serializers.CharField(required=False, max_length=64)
+        queue = serializers.CharField(required=False, max_length=16)
+
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        messages = selectors.outbox_message_list(**filters.validated_data)
+        paginator = OutboxMessagePagination()
+        page = paginator.paginate_queryset(messages, request, view=self)
+        return paginator.get_paginated_response(OutboxMessageOutputSerializer(page, many=True).data)
+
+
+class OutboxMessageReplayApi(StaffApi):
+    """POST /v1/admin/outbox/{id}/replay → 200 with the row back in `pending`; 404 unknown; 409 not dead-lettered."""
+
+    def post(self, request: Request, message_id: int) -> Response:
+        if message_id > MAX_ID:
+            raise NotFoundError(f"Outbox message {message_id} does not exist.")
+        message = services.outbox_replay(message_id=message_id, actor=actor_for_user(request.user))
+        return Response(OutboxMessageOutputSerializer(message).data)

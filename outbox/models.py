@@ -1,0 +1,187 @@
+"""Event store (append-only events, global position, snapshots) and the transactional outbox (R2–R4).
+
+The tables know nothing about transfers or accounts: aggregate kinds, event types, message kinds and
+their handlers are declared by the owning apps through outbox/registry.py.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an append-only row (events, attempt log)."""
+
+
+class EventPosition(models.Model):
+    """Single-row counter that hands out the events' global positions.
+
+    `event_append` runs `UPDATE … SET value = value + n RETURNING value` inside the appending transaction:
+    the row lock serialises appenders until commit and a rollback returns the numbers, so positions are
+    gap-free in commit order (the idea of pyeventsourcing's table lock, narrowed to one row).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "outbox_event_position"
+
+
+class Event(models.Model):
+    """One immutable domain event of one aggregate (R2, R8). Corrections are new events."""
+
+    id = models.BigAutoField(primary_key=True)
+    position = models.BigIntegerField(_("global position"), unique=True, editable=False)
+    event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    version = models.PositiveIntegerField()
+    type = models.CharField(max_length=100)
+    status = models.CharField(max_length=64, blank=True, default="")
+    leg = models.CharField(max_length=32, null=True, blank=True)
+    data = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "outbox_event"
+        ordering = ("position",)
+        constraints = [
+            models.UniqueConstraint(fields=("aggregate_id", "version"), name="outbox_event_aggregate_version_uniq"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="outbox_event_version_gte_1"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="outbox_event_position_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_id} v{self.version} {self.type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Events are immutable; append a correcting event instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Events are immutable and cannot be deleted.")
+
+
+class Snapshot(models.Model):
+    """A cached fold of one aggregate at `version` (optional; loading with or without it gives equal state)."""
+
+    id = models.BigAutoField(primary_key=True)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    version = models.PositiveIntegerField()
+    state = models.JSONField()
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "outbox_snapshot"
+        constraints = [
+            models.UniqueConstraint(fields=("aggregate_id", "version"), name="outbox_snapshot_aggregate_version_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.aggregate_id} v{self.version}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    PROCESSING = "processing", _("processing")
+    COMPLETED = "completed", _("completed")
+    FAILED = "failed", _("failed (dead letter)")
+
+
+class OutboxMessage(models.Model):
+    """One unit of work for the relay (R3), inserted in the transaction that committed its cause.
+
+    `status` moves only through outbox/services.py and outbox/relay.py. `failed` means dead-lettered
+    (terminal until an operator replays it); `needs_attention` is the alert flag shown in admin.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=64)
+    queue = models.CharField(max_length=16)
+    aggregate_id = models.CharField(max_length=128)
+    event_version = models.PositiveIntegerField(null=True, blank=True)
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    retry_count = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField()
+    next_attempt_at = models.DateTimeField(db_default=Now())
+    locked_by = models.CharField(max_length=128, null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    progress = models.JSONField(default=dict)
+    needs_attention = models.BooleanField(default=False)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outbox_message"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_message_status_valid"),
+            models.CheckConstraint(condition=Q(max_attempts__gte=1), name="outbox_message_max_attempts_gte_1"),
+        ]
+        indexes = [
+            # Claim: due pending rows of one queue, oldest first.
+            models.Index(fields=("queue", "next_attempt_at", "id"), condition=Q(status="pending"),
+                         name="outbox_msg_claim_idx"),
+            # Per-aggregate ordering: "is there an earlier open row of this aggregate in this queue?"
+            models.Index(fields=("aggregate_id", "queue", "id"), condition=Q(status__in=("pending", "processing")),
+                         name="outbox_msg_open_aggregate_idx"),
+            # Lease reclaim: processing rows whose lease has passed.
+            models.Index(fields=("locked_until",), condition=Q(status="processing"), name="outbox_msg_lease_idx"),
+            # Dead letters (admin list, alerts).
+            models.Index(fields=("id",), condition=Q(status="failed"), name="outbox_msg_dead_idx"),
+            # Throughput of the last minute.
+            models.Index(fields=("processed_at",), condition=Q(processed_at__isnull=False),
+                         name="outbox_msg_processed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"
+
+
+class AttemptOutcome(models.TextChoices):
+    SUCCESS = "success", _("success")
+    RETRYABLE = "retryable", _("retryable")
+    DEFINITIVE = "definitive", _("definitive failure")
+    AMBIGUOUS = "ambiguous", _("ambiguous")
+    LEASE_EXPIRED = "lease_expired", _("lease expired")
+    REPLAYED = "replayed", _("replayed by operator")
+
+
+class OutboxAttempt(models.Model):
+    """Append-only log of what happened to a message (R4): one row per settled attempt or operator action."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempts")
+    attempt_no = models.PositiveIntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(db_default=Now())
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    worker = models.CharField(max_length=128, blank=True, default="")
+    actor = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        db_table = "outbox_attempt"
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_no} of message {self.message_id}: {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("The attempt log is append-only.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,343 @@
+"""Every write of the event store and the outbox: append events, enqueue messages, replay, reclaim, rebuild.
+
+Owning apps call `event_append` and `outbox_enqueue` inside their own `transaction.atomic(durable=True)`
+block, so events, projections and outbox rows commit or roll back together (R6). The relay's own
+writes (claim, settle) live in outbox/relay.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Now
+
+from config.errors import ConcurrencyError, ConflictError, NotFoundError
+from outbox import registry, sql
+from outbox.models import (
+    AttemptOutcome,
+    Event,
+    OutboxAttempt,
+    OutboxMessage,
+    OutboxStatus,
+    Snapshot,
+)
+
+logger = logging.getLogger("bank.outbox")
+
+EVENT_SCHEMA_VERSION = "1.0"
+
+
+class TransactionRequiredError(RuntimeError):
+    """The service must run inside the caller's `transaction.atomic()` block."""
+
+
+class DuplicateOutboxKeyError(ConflictError):
+    """An outbox row with this key already exists (a second enqueue of the same unit of work)."""
+
+    code = "OUTBOX_KEY_EXISTS"
+
+
+class NotDeadLetteredError(ConflictError):
+    """Only dead-lettered (`failed`) outbox rows can be replayed."""
+
+    code = "OUTBOX_NOT_DEAD_LETTER"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: its type (from the aggregate's closed set), payload and display fields.
+
+    `metadata` adds keys to the stored metadata (e.g. `processHistoryEntry`); the standard keys
+    (correlationId, causationId, actor, eventVersion, timestamp) are always set by `event_append`.
+    """
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+    leg: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _iso_utc(value: dt.datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the JavaScript toISOString() form the original clients read."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _require_atomic(service: str) -> None:
+    if not connection.in_atomic_block:
+        raise TransactionRequiredError(f"{service} must run inside transaction.atomic().")
+
+
+def _aggregate_head(aggregate_id: str) -> tuple[int, str | None]:
+    """(current version, aggregate type) of an aggregate; (0, None) when it has no events."""
+    head = (Event.objects.filter(aggregate_id=aggregate_id).order_by("-version")
+            .values_list("version", "aggregate_type").first())
+    return head if head is not None else (0, None)
+
+
+def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
+                 actor: str, correlation_id: str, causation_id: str | None = None) -> list[Event]:
+    """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
+
+    Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
+    stale or a concurrent writer won the (aggregate_id, version) race, UndeclaredEventTypeError for a
+    type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
+    Lock order: the global position counter is locked here and held until commit, so lock your own rows
+    (aggregate / projection rows, R6) before calling, never after, or two transactions can deadlock.
+    """
+    _require_atomic("event_append")
+    aggregate = registry.aggregate_type_get(aggregate_type)
+    for new_event in events:
+        if new_event.type not in aggregate.event_types:
+            raise registry.UndeclaredEventTypeError(
+                f"Event type {new_event.type!r} is not declared for aggregate type {aggregate_type!r}.")
+    if not events:
+        return []
+
+    current_version, stored_type = _aggregate_head(aggregate_id)
+    if stored_type is not None and stored_type != aggregate_type:
+        raise ValueError(f"Aggregate {aggregate_id!r} is a {stored_type!r}, not a {aggregate_type!r}.")
+    if current_version != expected_version:
+        raise _version_conflict(aggregate_id, expected_version=expected_version, current_version=current_version)
+
+    try:
+        # Savepoint: a lost race rolls back the position counter too (no gap) and leaves the caller's
+        # transaction usable.
+        with transaction.atomic():
+            last_position, recorded_at = sql.positions_allocate(len(events))
+            first_position = last_position - len(events) + 1
+            base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
+                             "eventVersion": EVENT_SCHEMA_VERSION, "timestamp": _iso_utc(recorded_at)}
+            rows = [
+                Event(position=first_position + index, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                      version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
+                      leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata},
+                      recorded_at=recorded_at)
+                for index, new_event in enumerate(events)
+            ]
+            Event.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        current_version, _ = _aggregate_head(aggregate_id)
+        if current_version == expected_version:
+            raise  # not a version race: a real integrity problem
+        raise _version_conflict(aggregate_id, expected_version=expected_version,
+                                current_version=current_version) from exc
+
+    for projection in registry.projections_for(aggregate_type):
+        for event in rows:
+            projection.apply(event)
+    every = aggregate.snapshot_every
+    if every and rows[-1].version // every > expected_version // every:
+        snapshot_save(aggregate_id=aggregate_id)
+    return rows
+
+
+def _version_conflict(aggregate_id: str, *, expected_version: int, current_version: int) -> ConcurrencyError:
+    return ConcurrencyError(
+        f"Aggregate {aggregate_id} is at version {current_version}, not {expected_version}.",
+        extra={"aggregateId": aggregate_id, "expectedVersion": expected_version, "currentVersion": current_version},
+    )
+
+
+def snapshot_save(*, aggregate_id: str) -> Snapshot | None:
+    """Store the current folded state of an aggregate as a snapshot (no-op if it has no events or one exists)."""
+    from outbox.selectors import aggregate_load
+
+    loaded = aggregate_load(aggregate_id=aggregate_id)
+    if loaded is None:
+        return None
+    snapshot, _ = Snapshot.objects.get_or_create(
+        aggregate_id=aggregate_id, version=loaded.version,
+        defaults={"aggregate_type": loaded.aggregate_type, "state": loaded.state},
+    )
+    return snapshot
+
+
+def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int | None = None,
+                   event_type: str = "", payload: dict[str, Any] | None = None,
+                   delay_seconds: float = 0) -> OutboxMessage:
+    """Insert an outbox row for the relay, in the caller's transaction, and nudge the relay after commit.
+
+    The queue and max attempts come from the handler registered for `kind`. A second row with the same
+    `key` raises DuplicateOutboxKeyError (409): the key names one unit of work, so a repeat means the
+    caller's transaction must roll back. Raises TransactionRequiredError outside an atomic block.
+    """
+    _require_atomic("outbox_enqueue")
+    handler = registry.handler_get(kind)
+    next_attempt_at = Now() if delay_seconds <= 0 else Now() + dt.timedelta(seconds=delay_seconds)
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
+                event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
+                next_attempt_at=next_attempt_at,
+            )
+    except IntegrityError as exc:
+        if OutboxMessage.objects.filter(key=key).exists():
+            raise DuplicateOutboxKeyError(f"Outbox key {key} already exists.", extra={"key": key}) from exc
+        raise
+    if delay_seconds > 0:
+        message.refresh_from_db(fields=["next_attempt_at"])
+    _relay_nudge_on_commit(queue=handler.queue, message_id=message.id)
+    return message
+
+
+def _relay_nudge_on_commit(*, queue: str, message_id: int | None = None) -> None:
+    """After commit, wake a relay drain for `queue` (a lost wake-up only delays: the sweep covers it)."""
+    from outbox import tasks
+
+    transaction.on_commit(partial(tasks.relay_nudge, queue=queue, message_id=message_id))
+
+
+def outbox_replay(*, message_id: int, actor: str) -> OutboxMessage:
+    """Move a dead-lettered row back to pending with a fresh attempt budget (R19).
+
+    Writes an attempt row `replayed` naming the operator. Raises NotFoundError, or NotDeadLetteredError
+    (409) when the row is not `failed`.
+    """
+    with transaction.atomic(durable=True):
+        message = OutboxMessage.objects.select_for_update().filter(id=message_id).first()
+        if message is None:
+            raise NotFoundError(f"Outbox message {message_id} does not exist.")
+        if message.status != OutboxStatus.FAILED:
+            raise NotDeadLetteredError(f"Outbox message {message_id} is {message.status}, not failed.",
+                                       extra={"currentStatus": message.status})
+        OutboxAttempt.objects.create(message=message, attempt_no=message.retry_count,
+                                     outcome=AttemptOutcome.REPLAYED, actor=actor[:150],
+                                     error=message.error_message)
+        OutboxMessage.objects.filter(id=message.id).update(
+            status=OutboxStatus.PENDING, retry_count=0, next_attempt_at=Now(), needs_attention=False,
+            locked_by=None, locked_until=None, updated_at=Now())
+        _relay_nudge_on_commit(queue=message.queue, message_id=message.id)
+    logger.warning("outbox replay message=%s key=%s kind=%s actor=%s", message.id, message.key, message.kind, actor)
+    message.refresh_from_db()
+    return message
+
+
+@dataclass(frozen=True)
+class ReclaimResult:
+    requeued: list[int]
+    dead_lettered: list[int]
+
+
+def outbox_reclaim_expired(*, limit: int = 500) -> ReclaimResult:
+    """Take back rows whose worker lost its lease (R16): pending again, or dead-lettered when the attempt
+    budget is spent or the handler forbids redelivery after an unknown outcome (mail, R36).
+
+    Writes one `lease_expired` attempt row per message; runs each dead-lettered row's on_dead_letter hook.
+    """
+    with transaction.atomic(durable=True):
+        expired = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxStatus.PROCESSING, locked_until__lt=Now())
+            .order_by("locked_until", "id")[:limit]
+        )
+        if not expired:
+            return ReclaimResult(requeued=[], dead_lettered=[])
+        requeue: list[OutboxMessage] = []
+        dead: list[OutboxMessage] = []
+        for message in expired:
+            handler = registry.handler_find(message.kind)
+            redeliver = handler is None or handler.retry_after_lease_expiry
+            (requeue if redeliver and message.retry_count < message.max_attempts else dead).append(message)
+        OutboxAttempt.objects.bulk_create([
+            OutboxAttempt(message=message, attempt_no=message.retry_count, outcome=AttemptOutcome.LEASE_EXPIRED,
+                          worker=message.locked_by or "",
+                          error="lease expired: delivery outcome unknown")
+            for message in expired
+        ])
+        if requeue:
+            OutboxMessage.objects.filter(id__in=[message.id for message in requeue]).update(
+                status=OutboxStatus.PENDING, locked_by=None, locked_until=None, next_attempt_at=Now(),
+                error_message="lease expired", updated_at=Now())
+        if dead:
+            OutboxMessage.objects.filter(id__in=[message.id for message in dead]).update(
+                status=OutboxStatus.FAILED, locked_by=None, locked_until=None, needs_attention=True,
+                error_message="lease expired: delivery unknown", updated_at=Now())
+            for message in dead:
+                message.status = OutboxStatus.FAILED
+                message_dead_letter_alert(message=message, reason="lease expired: delivery unknown")
+                handler = registry.handler_find(message.kind)
+                if handler is not None and handler.on_dead_letter is not None:
+                    handler.on_dead_letter(message)
+        for message in requeue:
+            logger.warning("outbox lease expired message=%s key=%s worker=%s: requeued", message.id, message.key,
+                           message.locked_by)
+        for queue in sorted({message.queue for message in requeue}):
+            _relay_nudge_on_commit(queue=queue)
+    return ReclaimResult(requeued=[m.id for m in requeue], dead_lettered=[m.id for m in dead])
+
+
+def message_dead_letter_alert(*, message: OutboxMessage, reason: str) -> None:
+    """Raise the dead-letter alert (ERROR log; the row carries needs_attention for admin)."""
+    logger.error("ALERT outbox dead letter message=%s key=%s kind=%s attempts=%s reason=%s",
+                 message.id, message.key, message.kind, message.retry_count, reason)
+
+
+def outbox_pull_forward(*, queue: str) -> int:
+    """Make every waiting pending row of `queue` due now (e.g. after core recovers, R18). Returns the count."""
+    return (OutboxMessage.objects.filter(status=OutboxStatus.PENDING, queue=queue, next_attempt_at__gt=Now())
+            .update(next_attempt_at=Now(), updated_at=Now()))
+
+
+def projections_rebuild(*, names: Iterable[str] | None = None, chunk_size: int = 2000) -> dict[str, int]:
+    """Reset the named (default: all) projections and replay every event in position order through them.
+
+    Holds the position counter lock for the whole rebuild, so no event can be appended meanwhile and
+    the result equals the incremental state. Returns events applied per projection.
+    """
+    selected = registry.projection_list()
+    if names is not None:
+        wanted = set(names)
+        unknown = wanted - {projection.name for projection in selected}
+        if unknown:
+            raise LookupError(f"Unknown projection(s): {', '.join(sorted(unknown))}")
+        selected = [projection for projection in selected if projection.name in wanted]
+    counts = {projection.name: 0 for projection in selected}
+    with transaction.atomic(durable=True):
+        sql.position_lock()
+        for projection in selected:
+            projection.reset()
+        for event in Event.objects.order_by("position").iterator(chunk_size=chunk_size):
+            for projection in selected:
+                if projection.follows(event.aggregate_type):
+                    projection.apply(event)
+                    counts[projection.name] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class StuckReport:
+    oldest_due_lag_seconds: float
+    threshold_seconds: float
+    lagging: bool
+    dead_letter_ids: list[int]
+
+
+def outbox_stuck_check(*, threshold_seconds: float) -> StuckReport:
+    """Warn when the oldest due pending row waits longer than `threshold_seconds`; alert on dead letters."""
+    from outbox.selectors import outbox_dead_letter_ids, outbox_stats
+
+    stats = outbox_stats()
+    lagging = stats.oldest_due_lag_seconds > threshold_seconds
+    if lagging:
+        logger.warning("outbox lag: oldest due pending row waits %.1fs (threshold %ss); pending=%s in_flight=%s",
+                       stats.oldest_due_lag_seconds, threshold_seconds, stats.pending, stats.in_flight)
+    dead_ids = outbox_dead_letter_ids(limit=50) if stats.dead else []
+    if dead_ids:
+        logger.error("ALERT outbox has %s dead letter(s) (%s needing attention); ids: %s", stats.dead,
+                     stats.needs_attention, ", ".join(map(str, dead_ids)))
+    return StuckReport(oldest_due_lag_seconds=stats.oldest_due_lag_seconds, threshold_seconds=threshold_seconds,
+                       lagging=lagging, dead_letter_ids=dead_ids)
+
+
+__all__ = [
+    "NewEvent", "event_append", "snapshot_save", "outbox_enqueue", "outbox_replay", "outbox_reclaim_expired",
+    "outbox_pull_forward", "projections_rebuild", "outbox_stuck_check", "DuplicateOutboxKeyError",
+    "NotDeadLetteredError", "TransactionRequiredError",
+]
