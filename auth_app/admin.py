@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from auth_app.models import User
+from auth_app.models import LoginSession, User
+from auth_app.services import login_session_end
 
 
 @admin.register(User)
@@ -13,3 +14,25 @@ class BankUserAdmin(UserAdmin):
     readonly_fields = ("public_id", "customer_id", "primary_account_id")
     fieldsets = UserAdmin.fieldsets + (("Banking", {"fields": ("public_id", "customer_id", "primary_account_id",
                                                                "must_change_password")}),)
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    """Read-only list of login sessions; the only change is ending a session (through the logout service)."""
+
+    list_display = ("user", "created_at", "expires_at", "is_active", "ended_at", "ip_address")
+    list_filter = ("is_active",)
+    search_fields = ("user__username", "user__public_id", "ip_address")
+    list_select_related = ("user",)
+    actions = ["end_sessions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="End the selected sessions (their tokens stop working at once)")
+    def end_sessions(self, request, queryset):
+        for session in queryset.filter(is_active=True).select_related("user"):
+            login_session_end(session=session)

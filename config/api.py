@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults as django_defaults
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.errors import ApplicationError
@@ -55,12 +60,14 @@ def error_body(family: str, *, message: str, code: str, extra: dict[str, Any] | 
     return {"error": message, **extra}
 
 
-def _field_errors(detail: Any) -> Any:
+def field_errors(detail: Any) -> Any:
+    """Validation errors as plain JSON: `{"field": ["message", ...], "nested": {"field": [...]}}`."""
     if isinstance(detail, dict):
-        return {key: _field_errors(value) for key, value in detail.items()}
+        return {key: field_errors(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        flat = [_field_errors(item) for item in detail]
-        return flat if any(isinstance(item, (dict, list)) for item in flat) else [str(item) for item in flat]
+        if any(isinstance(item, (dict, list)) for item in detail):
+            return [field_errors(item) for item in detail]  # nested serializers: one entry per item
+        return [str(item) for item in detail]
     return [str(detail)]
 
 
@@ -73,7 +80,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = error_body(family, message=exc.message, code=exc.code, extra=exc.extra)
         return Response(body, status=exc.http_status)
     if isinstance(exc, drf_exceptions.ValidationError):
-        fields = _field_errors(exc.detail)
+        fields = field_errors(exc.detail)
         message = "Invalid request"
         if isinstance(fields, dict) and "non_field_errors" in fields and len(fields) == 1:
             message = fields["non_field_errors"][0]
@@ -89,9 +96,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, drf_exceptions.MethodNotAllowed):
         return Response(error_body(family, message="Method not allowed", code="METHOD_NOT_ALLOWED"), status=405)
     if isinstance(exc, drf_exceptions.Throttled):
-        return Response({"message": "Too Many Requests"}, status=429)
+        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else None
+        return Response({"message": "Too Many Requests"}, status=429, headers=headers)
     if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
-        return Response({"message": "Unauthorized"}, status=401)
+        # Every token failure is 401 (never 403) so the frontend's "401 → log out" runs (api.md §1.7, §4.5).
+        auth_header = getattr(exc, "auth_header", None)
+        return Response({"message": "Unauthorized"}, status=401,
+                        headers={"WWW-Authenticate": auth_header} if auth_header else None)
     if isinstance(exc, (drf_exceptions.PermissionDenied, PermissionDenied)):
         return Response({"message": "Forbidden"}, status=403)
     if isinstance(exc, drf_exceptions.APIException):
@@ -103,3 +114,115 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     body = error_body(family, message=INTERNAL_ERROR_TEXT.get(family, "Internal server error"),
                       code="INTERNAL_ERROR", extra={"requestId": request_id})
     return Response(body, status=500)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500 for errors outside DRF views: JSON with a logged request id on the API, Django's page elsewhere."""
+    if not request.path.startswith("/v1/"):
+        return django_defaults.server_error(request)
+    request_id = uuid.uuid4().hex
+    logger.error("unhandled error request_id=%s path=%s", request_id, request.path, exc_info=sys.exc_info())
+    return JsonResponse({"message": "Internal server error", "requestId": request_id}, status=500)
+
+
+# --- OpenAPI: one error serializer per body family, added to every operation -------------------------
+
+class AuthErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable error code, e.g. INVALID_CREDENTIALS")
+    message = serializers.CharField()
+    timestamp = serializers.CharField(help_text="ISO time of the error (ms, Z)")
+    requestId = serializers.CharField(required=False, help_text="Only on 500: the id in the server log")
+
+
+class AuthErrorSerializer(serializers.Serializer):
+    """Family A (auth routes): `{"error": {"code", "message", "timestamp"}}`."""
+
+    error = AuthErrorDetailSerializer()
+
+
+class RouterErrorSerializer(serializers.Serializer):
+    """Family B (account opening and admin routes): `{"error": "<text>"}`, sometimes with extra keys."""
+
+    error = serializers.CharField()
+
+
+class QueryErrorSerializer(serializers.Serializer):
+    """Family C (balance, history, transfer): `{"message": "<text>"}`, sometimes with extra keys."""
+
+    message = serializers.CharField()
+
+
+class CoreErrorSerializer(serializers.Serializer):
+    """Core-banking mock: `{"error": "<text>"}`."""
+
+    error = serializers.CharField()
+
+
+class GatewayErrorSerializer(serializers.Serializer):
+    """Family D (gateway answers: key, token, throttling): `{"message": "<text>"}`."""
+
+    message = serializers.CharField()
+
+
+FAMILY_ERROR_SERIALIZERS = {
+    AUTH: AuthErrorSerializer,
+    ROUTER: RouterErrorSerializer,
+    QUERY: QueryErrorSerializer,
+    CORE: CoreErrorSerializer,
+}
+
+
+class BankAutoSchema(AutoSchema):
+    """drf-spectacular schema that documents the error answers every route can give.
+
+    Added unless the view documents the status itself: 400/404/500 in the view's family, 403 (API key)
+    and 401 (when the view authenticates) and 429 (when it throttles) in the gateway shape, and 415 for
+    operations with a body. Every operation also requires the `apiKey` scheme (X-Api-Key).
+    """
+
+    def get_tags(self) -> list[str]:
+        # One tag per app (auth_app, balance, transfers, accounts, ...).
+        return [type(self.view).__module__.split(".")[0]]
+
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        # Views nest `InputSerializer` / `OutputSerializer` (house style): name the component after the
+        # enclosing classes (`LoginApi.InputSerializer` → `LoginApiInput`) so components never collide.
+        name = super().get_serializer_name(serializer, direction)
+        qualname = type(serializer).__qualname__
+        if "." in qualname and "<locals>" not in qualname:
+            outer = "".join(qualname.split(".")[:-1])
+            if not name.startswith(outer):
+                name = outer + name
+        return name
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        requirements = super().get_auth()
+        if not requirements:
+            return [{"apiKey": []}]
+        return [{**requirement, "apiKey": []} for requirement in requirements]
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction=direction)
+        if direction != "response":
+            return responses
+        family_serializer = FAMILY_ERROR_SERIALIZERS.get(getattr(self.view, "error_family", ROUTER),
+                                                          RouterErrorSerializer)
+        defaults: dict[str, Any] = {
+            "400": (family_serializer, "Malformed JSON or invalid input"),
+            "403": (GatewayErrorSerializer, "Forbidden: missing or unknown X-Api-Key (or not allowed)"),
+            "404": (family_serializer, "Not found"),
+            "405": (family_serializer, "Method not allowed"),
+            "500": (family_serializer, "Internal server error; the body carries the logged requestId"),
+        }
+        if self.method in ("POST", "PUT", "PATCH"):
+            defaults["415"] = (family_serializer, "Content-Type must be application/json")
+        if self.view.get_authenticators():
+            defaults["401"] = (GatewayErrorSerializer, "Unauthorized: missing, invalid, expired or revoked token")
+        if self.view.get_throttles():
+            defaults["429"] = (GatewayErrorSerializer, "Too Many Requests (Retry-After tells when to retry)")
+        for code, (serializer, description) in defaults.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(OpenApiResponse(serializer, description=description),
+                                                              code, direction=direction)
+        responses = dict(sorted(responses.items()))
+        return responses

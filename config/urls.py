@@ -1,12 +1,24 @@
 """Banking web process: the API under /v1/ (api.md §1.2), Django admin at /admin/, pages at /."""
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from auth_app.views import api_route_missing, config_json
 from config.health import web_healthz
 
 urlpatterns = [
     path("healthz", web_healthz, name="healthz"),
+    path("config.json", config_json, name="config-json"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
     path("v1/", include("config.api_urls")),
+    # Anything else under /v1/ answers like the original gateway (403 Missing Authentication Token).
+    re_path(r"^v1/", api_route_missing),
     path("", include("config.web_urls")),
 ]
+if settings.DEBUG:
+    urlpatterns.insert(3, path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"))
+
+# JSON 500 answers (with a logged request id) for errors raised outside DRF views under /v1/.
+handler500 = "config.api.server_error"
