@@ -1,0 +1,49 @@
+"""Wire shapes of the balance and history routes (api.md §2.3–2.5): the original's field names and types."""
+from __future__ import annotations
+
+from typing import Any
+
+from balance.models import AccountBalance, TransactionEntry
+from config.api import iso_time
+
+FALLBACK_DESCRIPTIONS = {
+    "TRANSFER_DEPOSIT": "振込入金",
+    "TRANSFER_WITHDRAWAL": "振込出金",
+    "ATM_DEPOSIT": "ATM入金",
+    "ATM_WITHDRAWAL": "ATM出金",
+}
+
+
+def transaction_item(entry: TransactionEntry) -> dict[str, Any]:
+    """One transaction item of §2.5: category/icon derived from the type; source/target only when known."""
+    kind = entry.type
+    if kind.startswith("TRANSFER_"):
+        category, icon = "transfer", "💸"
+    elif kind.startswith("ATM_"):
+        category, icon = "atm", "🏧"
+    else:
+        category, icon = "other", "⬇️" if "DEPOSIT" in kind else "⬆️"
+    description = entry.description or FALLBACK_DESCRIPTIONS.get(kind, "入金" if "DEPOSIT" in kind else "出金")
+    item: dict[str, Any] = {
+        "transactionId": entry.core_transaction_id,
+        "timestamp": iso_time(entry.timestamp),
+        "type": kind,
+        "amount": entry.amount,
+        "status": entry.status,
+        "description": description,
+        "category": category,
+        "icon": icon,
+    }
+    if entry.source_account_id:
+        item["sourceInfo"] = f"送金元: {entry.source_account_id}"
+    if entry.target_account_id:
+        item["targetInfo"] = f"送金先: {entry.target_account_id}"
+    if entry.transfer_id:
+        item["transferId"] = entry.transfer_id
+    return item
+
+
+def account_info(account: AccountBalance) -> dict[str, str]:
+    """The `accountInfo` object of the balance route."""
+    return {"accountId": account.account_id, "accountType": account.account_type,
+            "currency": account.currency, "status": account.status}

@@ -1,0 +1,38 @@
+"""Reads of the query side: balances and postings from the local read model, never from core banking."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from balance.models import AccountBalance, TransactionEntry
+from config.errors import NotFoundError
+
+ACCOUNT_NOT_FOUND_MESSAGE = "口座が見つかりません。口座番号をご確認ください。"
+
+
+def account_get_for_owner(*, account_id: str, customer_id: str | None) -> AccountBalance:
+    """The balance row of `account_id` if it belongs to `customer_id`.
+
+    Unknown accounts and other customers' accounts get the same 404, so the answer reveals nothing
+    about which account numbers exist.
+    """
+    account = AccountBalance.objects.filter(account_id=account_id).first()
+    if account is None or not customer_id or account.customer_id != customer_id:
+        raise NotFoundError(ACCOUNT_NOT_FOUND_MESSAGE, code="ACCOUNT_NOT_FOUND")
+    return account
+
+
+def transactions_for_account(*, account_id: str) -> QuerySet[TransactionEntry]:
+    """Postings of one account, newest first (uses the (account_id, -timestamp, -id) index)."""
+    return TransactionEntry.objects.filter(account_id=account_id).order_by("-timestamp", "-id")
+
+
+def account_is_stale(*, account: AccountBalance, now: dt.datetime | None = None) -> bool:
+    """True when core banking has not been synced for longer than BALANCE_STALE_AFTER_SECONDS."""
+    if account.core_synced_at is None:
+        return True
+    now = now or timezone.now()
+    return (now - account.core_synced_at).total_seconds() > settings.BALANCE_STALE_AFTER_SECONDS

@@ -1,0 +1,207 @@
+"""State changes of the read side. Every posting is applied once (unique core transaction id), under the
+account row lock, in one transaction; network calls to core happen before the transaction, never inside."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
+from config.errors import NotFoundError
+from outbox import core_client
+
+logger = logging.getLogger("bank.balance")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A core posting in the bank's terms (signed amount)."""
+
+    core_transaction_id: str
+    account_id: str
+    type: str
+    amount: int
+    timestamp: dt.datetime
+    description: str = ""
+    status: str = "COMPLETED"
+    currency: str = "JPY"
+    transfer_id: str = ""
+    source_account_id: str = ""
+    target_account_id: str = ""
+
+    @classmethod
+    def from_core(cls, record: dict) -> "Posting":
+        """Build from a core transaction record (api.md §6.4)."""
+        timestamp = parse_datetime(str(record.get("timestamp") or record.get("processedAt") or ""))
+        if timestamp is None:
+            raise ValueError(f"core posting {record.get('transactionId')!r} has no valid timestamp")
+        if timezone.is_naive(timestamp):
+            timestamp = timezone.make_aware(timestamp, dt.timezone.utc)
+        return cls(
+            core_transaction_id=str(record["transactionId"]),
+            account_id=str(record["accountId"]),
+            type=str(record.get("type") or ""),
+            amount=int(record["amount"]),
+            timestamp=timestamp,
+            description=str(record.get("description") or ""),
+            status=str(record.get("status") or "COMPLETED"),
+            currency=str(record.get("currency") or "JPY"),
+            transfer_id=str(record.get("transferId") or ""),
+            source_account_id=str(record.get("sourceAccountId") or ""),
+            target_account_id=str(record.get("targetAccountId") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    account_id: str
+    ok: bool
+    imported: int = 0
+    error: str = ""
+
+
+def account_balance_open(*, account_id: str, customer_id: str, account_type: str = "SAVINGS",
+                         currency: str = "JPY", status: str = "ACTIVE") -> AccountBalance:
+    """Create the read-model row of an account if it does not exist (idempotent); returns it.
+
+    The balance starts at zero: the opening credit and every other posting arrive as postings.
+    """
+    account, _created = AccountBalance.objects.get_or_create(
+        account_id=account_id,
+        defaults={"customer_id": customer_id, "account_type": account_type, "currency": currency, "status": status,
+                  "as_of": timezone.now()},
+    )
+    return account
+
+
+def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
+    """Record a posting and move the ledger balance by its amount, once. The caller holds the row lock
+    of `account` inside an atomic block. Returns False if the posting was already recorded."""
+    if posting.account_id != account.account_id:
+        raise ValueError("posting belongs to another account")
+    _entry, created = TransactionEntry.objects.get_or_create(
+        core_transaction_id=posting.core_transaction_id,
+        defaults={
+            "account_id": posting.account_id, "type": posting.type, "amount": posting.amount,
+            "currency": posting.currency, "status": posting.status, "description": posting.description[:255],
+            "transfer_id": posting.transfer_id, "source_account_id": posting.source_account_id,
+            "target_account_id": posting.target_account_id, "timestamp": posting.timestamp,
+        },
+    )
+    if not created:
+        return False
+    AccountBalance.objects.filter(pk=account.pk).update(ledger_balance=F("ledger_balance") + posting.amount,
+                                                        as_of=timezone.now())
+    account.refresh_from_db(fields=["ledger_balance", "as_of"])
+    return True
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+FEED_PAGE_SIZE = 500
+FEED_MAX_PAGES = 200
+
+
+def _core_postings_since(*, account_id: str, since: dt.datetime) -> tuple[list[Posting], str]:
+    """Page through core's posting feed from `since` (network only). Returns the postings and an error text."""
+    postings: list[Posting] = []
+    after_id = ""
+    for _page in range(FEED_MAX_PAGES):
+        result = core_client.account_postings_after(account_id=account_id, since=since, after_id=after_id,
+                                                    limit=FEED_PAGE_SIZE)
+        if result.outcome is not core_client.Outcome.SUCCESS:
+            return postings, result.error or f"HTTP {result.http_status}"
+        page = [Posting.from_core(record) for record in (result.body or {}).get("transactions", [])]
+        postings += page
+        if len(page) < FEED_PAGE_SIZE:
+            return postings, ""
+        since, after_id = page[-1].timestamp, page[-1].core_transaction_id
+    return postings, "feed longer than the sync's page limit; the next sync continues"
+
+
+def account_sync_from_core(*, account_id: str) -> SyncResult:
+    """Import the account's core postings not seen yet and refresh its status and core balance.
+
+    Reads core first (no transaction open): the account, then every posting after the last imported one
+    minus an overlap window (postings commit out of timestamp order by a few ms, so the window catches
+    late ones; duplicates are skipped by their unique id). Then applies everything in one transaction
+    under the account row lock. Core unreachable → nothing changes (the data goes stale).
+    """
+    account = AccountBalance.objects.filter(account_id=account_id).first()
+    if account is None:
+        raise NotFoundError("Account not found", extra={"accountId": account_id})
+    account_result = core_client.account_get(account_id=account_id)
+    if account_result.outcome is not core_client.Outcome.SUCCESS:
+        return SyncResult(account_id, ok=False, error=account_result.error or f"HTTP {account_result.http_status}")
+    overlap = dt.timedelta(seconds=settings.BALANCE_SYNC_OVERLAP_SECONDS)
+    since = account.core_cursor_at - overlap if account.core_cursor_at else EPOCH
+    postings, error = _core_postings_since(account_id=account_id, since=since)
+    if error and not postings:
+        return SyncResult(account_id, ok=False, error=error)
+    core_account = account_result.body or {}
+
+    with transaction.atomic():
+        account = AccountBalance.objects.select_for_update().get(account_id=account_id)
+        known = set(TransactionEntry.objects.filter(
+            core_transaction_id__in=[p.core_transaction_id for p in postings]).values_list("core_transaction_id", flat=True))
+        imported = sum(1 for posting in postings
+                       if posting.core_transaction_id not in known and posting_apply(account=account, posting=posting))
+        newest = max((p.timestamp for p in postings), default=account.core_cursor_at)
+        AccountBalance.objects.filter(pk=account.pk).update(
+            status=str(core_account.get("status") or account.status),
+            account_type=str(core_account.get("accountType") or account.account_type),
+            core_balance=int(core_account.get("balance", account.ledger_balance)),
+            core_cursor_at=newest,
+            # A partial feed (error above) is not a complete sync: the data is not confirmed current.
+            core_synced_at=account.core_synced_at if error else timezone.now(),
+            as_of=timezone.now() if not error or imported else account.as_of,
+        )
+    if imported:
+        logger.info("core sync account=%s imported=%d", account_id, imported)
+    return SyncResult(account_id, ok=not error, imported=imported, error=error)
+
+
+def accounts_sync_all() -> list[SyncResult]:
+    """Sync every known account from core (beat task and `manage.py sync_core`); one failure doesn't stop the rest."""
+    return [account_sync_from_core(account_id=account_id)
+            for account_id in AccountBalance.objects.order_by("account_id").values_list("account_id", flat=True)]
+
+
+def account_reconcile(*, account_id: str) -> ReconciliationRun:
+    """Compare the read-model ledger balance with core's balance and record the outcome (R40).
+
+    The comparison uses the balance core reported in the same sync that imported its postings. A posting
+    landing between the two core reads can show a passing difference, so a drift is re-checked once before
+    it is reported. Accounts with money on hold (a leg in flight) are skipped. Drift is reported, never
+    corrected here: corrections are new postings, made by people.
+    """
+    for attempt in (1, 2):
+        sync = account_sync_from_core(account_id=account_id)
+        account = AccountBalance.objects.get(account_id=account_id)
+        if not sync.ok:
+            return ReconciliationRun.objects.create(account_id=account_id, ledger_balance=account.ledger_balance,
+                                                    outcome="unreachable", note=sync.error[:255])
+        if account.pending_debits:
+            return ReconciliationRun.objects.create(account_id=account_id, ledger_balance=account.ledger_balance,
+                                                    core_balance=account.core_balance, outcome="skipped",
+                                                    note="transfer legs in flight")
+        drift = (account.core_balance or 0) - account.ledger_balance
+        if drift == 0:
+            break
+    if drift:
+        logger.warning("reconciliation drift account=%s core=%s ledger=%d drift=%d",
+                       account_id, account.core_balance, account.ledger_balance, drift)
+    return ReconciliationRun.objects.create(account_id=account_id, ledger_balance=account.ledger_balance,
+                                            core_balance=account.core_balance, drift=drift,
+                                            outcome="drift" if drift else "match")
+
+
+def accounts_reconcile_all() -> list[ReconciliationRun]:
+    """Reconcile every known account (beat task every 5 minutes and `manage.py reconcile`)."""
+    return [account_reconcile(account_id=account_id)
+            for account_id in AccountBalance.objects.order_by("account_id").values_list("account_id", flat=True)]

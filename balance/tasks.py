@@ -1,0 +1,34 @@
+"""Celery tasks of the read side: thin wrappers around services."""
+import logging
+
+from celery import shared_task
+
+from balance.services import accounts_reconcile_all, accounts_sync_all
+
+logger = logging.getLogger("bank.balance")
+
+
+@shared_task(name="balance.sync_core", ignore_result=True)
+def sync_core() -> int:
+    """Import new core postings for every account (beat); returns how many accounts could not be synced."""
+    failures = [result for result in accounts_sync_all() if not result.ok]
+    if failures:
+        logger.warning("core sync failed for %d account(s): %s", len(failures), failures[0].error)
+    return len(failures)
+
+
+@shared_task(name="balance.reconcile", ignore_result=True)
+def reconcile() -> int:
+    """Compare every ledger balance with core (beat, every 5 minutes); returns the number of drifting accounts."""
+    return sum(1 for run in accounts_reconcile_all() if run.outcome == "drift")
+
+
+def _sync_soon_after_worker_start(**_kwargs) -> None:
+    """A freshly started stack has empty read models: import core postings a few seconds after start
+    (the core process starts alongside the worker), instead of waiting for the first beat interval."""
+    sync_core.apply_async(countdown=3)
+
+
+from celery.signals import worker_ready  # noqa: E402
+
+worker_ready.connect(_sync_soon_after_worker_start, weak=False)
