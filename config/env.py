@@ -5,12 +5,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # A local .env file (git-ignored) is read if present; real deployments set the environment directly.
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(str(BASE_DIR / ".env"))
+
+# Runtime files of the embedded default (SQLite databases, filesystem broker, mail files, beat schedule).
+VAR_DIR = Path(env.str("BANK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 def env_secret(name: str, *, debug: bool, dev_default: str) -> str:

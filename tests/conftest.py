@@ -13,6 +13,8 @@ from django.conf import settings
 pytest_plugins = [
     "tests.fixtures.corebanking",
     "tests.fixtures.outbox",
+    "tests.fixtures.auth",
+    "tests.fixtures.balance",
 ]
 
 

@@ -15,6 +15,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
+    "axes",
+    "drf_spectacular",
     "auth_app",
     "outbox",
     "accounts",
@@ -24,6 +27,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer (errors and early returns included) carries CORS headers and preflights
+    # are answered before any key or token check (api.md §1.6).
+    "corsheaders.middleware.CorsMiddleware",
+    # The original gateway's X-Api-Key check on /v1/ (auth_app/middleware.py).
+    "auth_app.middleware.ApiKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -33,6 +41,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a django-axes lockout flag into the lockout answer (auth_app/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The web process serves config.urls; the core-banking mock process serves config.urls_core
@@ -59,6 +69,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "auth_app.User"
+# django-axes first: it refuses locked-out clients before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -98,10 +113,22 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task received/succeeded, and per beat send (the sweep runs every second), is noise;
+        # failures still log at WARNING/ERROR.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "bank.core_client": {"level": env.str("CORE_CLIENT_LOG_LEVEL", default="WARNING")},
+    },
 }
 
 from config.settings.database import *  # noqa: E402,F401,F403
 from config.settings.celery import *  # noqa: E402,F401,F403
 from config.settings.core_banking import *  # noqa: E402,F401,F403
 from config.settings.api import *  # noqa: E402,F401,F403
+from config.settings.auth import *  # noqa: E402,F401,F403
+from config.settings.balance import *  # noqa: E402,F401,F403
+from config.settings.outbox import *  # noqa: E402,F401,F403

@@ -3,8 +3,11 @@ test databases (so threads and subprocesses share them the way the run stack doe
 import os
 import tempfile
 
+# Runtime files (filesystem broker, mail, beat schedule) of a test run go to a temporary directory.
+os.environ.setdefault("BANK_VAR_DIR", tempfile.mkdtemp(prefix="bank-test-var-"))
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdef0123456789abcdef")
+os.environ.setdefault("JWT_SIGNING_KEY", "test-only-jwt-signing-key-0123456789abcdef0123456789abcdef")
 os.environ.setdefault("CORE_BANKING_API_KEY", "test-core-key")
 os.environ.setdefault("CORE_MOCK_CONTROL_KEY", "test-core-control-key")
 os.environ.setdefault("CORE_MOCK_FAULTS_ENABLED", "true")
@@ -14,8 +17,9 @@ from config.settings.database import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT = None  # tests serve no collected static files
 
-_TEST_DB_DIR = os.environ.get("TEST_SQLITE_DIR") or tempfile.mkdtemp(prefix="bank-test-db-")
+_TEST_DB_DIR = os.environ.get("TEST_SQLITE_DIR") or os.environ["BANK_VAR_DIR"]
 for _alias, _db in DATABASES.items():
     if _db["ENGINE"].endswith("sqlite3"):
         _db.setdefault("TEST", {})["NAME"] = os.path.join(_TEST_DB_DIR, f"test_{_alias}.sqlite3")

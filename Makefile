@@ -1,0 +1,50 @@
+# Two commands matter (see README): `make run` starts the whole system, `make test` runs the suite.
+# Both create .venv with Python 3.11 and install the locked dependencies on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+WEB_PORT ?= 8000
+CORE_PORT ?= 8001
+# Settings for the run stack: DEBUG on, embedded SQLite + filesystem broker unless DATABASE_URL etc. are set.
+RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.settings.local PYTHONUNBUFFERED=1 \
+	CORE_BANKING_URL=$${CORE_BANKING_URL:-http://127.0.0.1:$(CORE_PORT)} \
+	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT)
+
+.PHONY: install run prepare test lock clean-var
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import django, celery, rest_framework, honcho" # fail here if the install did not work
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Migrate both databases, seed demo data, collect static files (idempotent; safe on every start).
+prepare: install
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
+	@$(RUN_ENV) $(PY) manage.py migrate --database core --noinput -v 0
+	@$(RUN_ENV) $(PY) manage.py seed_demo -v 0
+	@$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v 0
+
+run: prepare
+	@echo ""
+	@echo "  サンプル銀行 is starting (Ctrl-C stops every process):"
+	@echo "    web app        http://127.0.0.1:$(WEB_PORT)/        (API under /v1/, health /healthz)"
+	@echo "    staff admin    http://127.0.0.1:$(WEB_PORT)/admin/  login: staff / $${DEMO_STAFF_PASSWORD:-staff-demo-pass}"
+	@echo "    core banking   http://127.0.0.1:$(CORE_PORT)/healthz (mock, API key required for /api/*)"
+	@echo "    demo customers user001 / password123   user002 / password123"
+	@echo ""
+	@$(RUN_ENV) exec $(VENV)/bin/honcho -f Procfile start
+
+test: install
+	$(PY) -m pytest
+
+# Re-resolve requirements.lock after changing pyproject.toml (needs `pip install uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean-var:
+	rm -rf var
