@@ -13,27 +13,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.admin import ReadOnlyAdminMixin, actor_for_user
 from config.errors import ApplicationError
 from outbox import selectors, services
-from outbox.models import Event, OutboxAttempt, OutboxMessage, OutboxStatus
-
-
-def actor_for_user(user) -> str:
-    """The audit actor string for a staff user (R12: the admin user id)."""
-    return f"admin:{user.pk}"
-
-
-class ReadOnlyAdminMixin:
-    """View-only: no add, change or delete (append-only data, or data owned by the relay)."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from outbox.models import Event, OutboxAttempt, OutboxMessage, OutboxStatus, SentMail
 
 
 @admin.register(Event)
@@ -142,3 +125,12 @@ class OutboxAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("message",)
     ordering = ("-id",)
     show_full_result_count = False
+
+
+@admin.register(SentMail)
+class SentMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customer mails that left the bank, one per outbox row (R36); bodies are not stored."""
+
+    list_display = ("sent_at", "kind", "aggregate_id", "recipient", "subject", "key")
+    list_filter = ("kind",)
+    search_fields = ("key", "aggregate_id", "recipient")

@@ -185,3 +185,25 @@ class OutboxAttempt(models.Model):
         if not self._state.adding:
             raise AppendOnlyError("The attempt log is append-only.")
         super().save(*args, **kwargs)
+
+
+class SentMail(models.Model):
+    """One customer mail that left the bank (R36): keyed by the outbox row that carried it, so a second
+    delivery of the same row finds it and sends nothing. The body is not stored (it may hold credentials)."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    message_id = models.CharField(max_length=255)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255)
+    sent_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("sent mail")
+        verbose_name_plural = _("sent mails")
+        indexes = [models.Index(fields=["aggregate_id"], name="sentmail_aggregate")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.recipient}"

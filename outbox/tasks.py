@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from outbox import relay, selectors, services
+from outbox import checks, relay, selectors, services
 
 logger = logging.getLogger("bank.outbox.tasks")
 
@@ -53,4 +53,7 @@ def relay_sweep() -> list[str]:
 def stuck_detector() -> bool:
     """Beat, every minute: warn when the oldest due row lags past the threshold; alert on dead letters."""
     report = services.outbox_stuck_check(threshold_seconds=settings.OUTBOX_STUCK_THRESHOLD_SECONDS)
+    for item in checks.stuck_items_list():
+        log = logger.error if item.severity == "critical" else logger.warning
+        log("stuck %s %s: %s", item.check, item.aggregate_id, item.reason)
     return report.lagging

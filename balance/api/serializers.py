@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
+
 from balance.models import AccountBalance, TransactionEntry
 from config.api import iso_time
 
@@ -47,3 +49,51 @@ def account_info(account: AccountBalance) -> dict[str, str]:
     """The `accountInfo` object of the balance route."""
     return {"accountId": account.account_id, "accountType": account.account_type,
             "currency": account.currency, "status": account.status}
+
+
+# --- OpenAPI: the documented shapes of the two answers (the views build the same keys) ---
+
+
+class TransactionItemSerializer(serializers.Serializer):
+    transactionId = serializers.CharField()
+    timestamp = serializers.CharField(help_text="ISO time (ms, Z)")
+    type = serializers.CharField(help_text="TRANSFER_DEPOSIT, TRANSFER_WITHDRAWAL, ATM_DEPOSIT, ATM_WITHDRAWAL, …")
+    amount = serializers.IntegerField(help_text="signed yen: deposits > 0, withdrawals < 0")
+    status = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.ChoiceField(choices=["transfer", "atm", "other"])
+    icon = serializers.CharField()
+    sourceInfo = serializers.CharField(required=False)
+    targetInfo = serializers.CharField(required=False)
+    transferId = serializers.CharField(required=False)
+
+
+class AccountInfoSerializer(serializers.Serializer):
+    accountId = serializers.CharField()
+    accountType = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+
+
+class BalanceOutputSerializer(serializers.Serializer):
+    balance = serializers.IntegerField(help_text="ledger balance in yen")
+    lastUpdated = serializers.CharField(help_text="when the data was last confirmed (ISO time)")
+    recentTransactions = TransactionItemSerializer(many=True)
+    transactionCount = serializers.IntegerField()
+    accountInfo = AccountInfoSerializer()
+    availableBalance = serializers.IntegerField(help_text="ledger minus money held for transfers in flight")
+    pendingDebits = serializers.IntegerField()
+    stale = serializers.BooleanField(help_text="true when core banking was not synced recently")
+    coreSyncedAt = serializers.CharField(allow_null=True)
+
+
+class HistoryOutputSerializer(serializers.Serializer):
+    accountId = serializers.CharField()
+    transactions = TransactionItemSerializer(many=True)
+    totalCount = serializers.IntegerField(help_text="number of items in `transactions`")
+    limit = serializers.IntegerField(help_text="constant 10, kept for wire parity")
+    lastUpdated = serializers.CharField()
+    page = serializers.IntegerField()
+    pageSize = serializers.IntegerField()
+    hasMore = serializers.BooleanField()
+    stale = serializers.BooleanField()

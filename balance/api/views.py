@@ -4,12 +4,15 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auth_app.authentication import CustomerJWTAuthentication
 from auth_app.permissions import IsCustomer
-from balance.api.serializers import account_info, transaction_item
+from balance.api.serializers import (BalanceOutputSerializer, HistoryOutputSerializer, account_info,
+                                     transaction_item)
 from balance.selectors import account_get_for_owner, account_is_stale, transactions_for_account
 from config.api import QUERY, iso_time
 from config.errors import ApplicationError
@@ -47,6 +50,9 @@ class CustomerQueryApi(APIView):
 class BalanceGetApi(CustomerQueryApi):
     """GET /api/balance?accountId= — the balance card: ledger balance, recent postings, account info."""
 
+    @extend_schema(operation_id="balance_get", responses={200: BalanceOutputSerializer}, parameters=[
+        OpenApiParameter("accountId", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True,
+                         description="10-digit account number of the token owner (others → 404)")])
     def get(self, request):
         account_id = _validated_account_id(request.query_params.get("accountId"),
                                            missing_message="accountId is required as query parameter")
@@ -69,6 +75,10 @@ class BalanceGetApi(CustomerQueryApi):
 class AccountTransactionsApi(CustomerQueryApi):
     """GET /api/accounts/{id}/transactions — postings newest first; `page`/`pageSize` page through the rest."""
 
+    @extend_schema(operation_id="account_transactions", responses={200: HistoryOutputSerializer}, parameters=[
+        OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="1-based page (default 1)"),
+        OpenApiParameter("pageSize", OpenApiTypes.INT, OpenApiParameter.QUERY,
+                         description="items per page (default 50, at most BALANCE_HISTORY_MAX_PAGE_SIZE)")])
     def get(self, request, account_id: str):
         account_id = _validated_account_id(account_id, missing_message="Account ID is required in path parameter")
         account = account_get_for_owner(account_id=account_id, customer_id=request.user.customer_id)

@@ -20,3 +20,5 @@ OUTBOX_STUCK_THRESHOLD_SECONDS = env.int("OUTBOX_STUCK_THRESHOLD_SECONDS", defau
 OUTBOX_NUDGE_EXPIRES_SECONDS = 60
 # The outbox queues (R17 bulkheads). A Celery queue of the same name carries each one's drain tasks.
 OUTBOX_QUEUES = ("core", "notify")
+# Domain part of the Message-ID of customer mails (`<notify_receipt-APP-…@this>`), stable per outbox row.
+MAIL_MESSAGE_ID_DOMAIN = env.str("MAIL_MESSAGE_ID_DOMAIN", default="bank.example")

@@ -23,3 +23,6 @@ _TEST_DB_DIR = os.environ.get("TEST_SQLITE_DIR") or os.environ["BANK_VAR_DIR"]
 for _alias, _db in DATABASES.items():
     if _db["ENGINE"].endswith("sqlite3"):
         _db.setdefault("TEST", {})["NAME"] = os.path.join(_TEST_DB_DIR, f"test_{_alias}.sqlite3")
+
+# Templates used only by tests (e.g. tests/templates/outbox_test/ for the mail handler tests).
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405

@@ -1,18 +1,19 @@
 """Staff API for the outbox (R19): list rows (dead letters with ?status=failed) and replay a dead letter."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ROUTER
+from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES
+from auth_app.permissions import IsStaffUser
+from config.api import ROUTER, iso_time
 from config.errors import NotFoundError
-from outbox import selectors, services
-from outbox.admin import actor_for_user
+from config.admin import actor_for_user
+from outbox import checks, selectors, services
 from outbox.models import OutboxStatus
 
 MAX_ID = 2**63 - 1
@@ -43,10 +44,10 @@ class OutboxMessageOutputSerializer(serializers.Serializer):
 
 
 class StaffApi(APIView):
-    """Staff only: Django session + is_staff (a later issue adds staff JWT)."""
+    """Staff only: a Django staff session (CSRF enforced) or a staff JWT, never the public API key."""
 
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAdminUser]
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
+    permission_classes = [IsStaffUser]
     error_family = ROUTER
 
 
@@ -80,3 +81,28 @@ class OutboxMessageReplayApi(StaffApi):
             raise NotFoundError(f"Outbox message {message_id} does not exist.")
         message = services.outbox_replay(message_id=message_id, actor=actor_for_user(request.user))
         return Response(OutboxMessageOutputSerializer(message).data)
+
+
+class StuckItemOutputSerializer(serializers.Serializer):
+    check = serializers.CharField()
+    aggregateId = serializers.CharField(source="aggregate_id")
+    severity = serializers.ChoiceField(choices=["warning", "critical"])
+    reason = serializers.CharField()
+    since = serializers.SerializerMethodField()
+    detail = serializers.JSONField()
+
+    def get_since(self, item: checks.StuckItem) -> str | None:
+        return iso_time(item.since) if item.since else None
+
+
+class StuckItemListApi(StaffApi):
+    """GET /v1/admin/stuck → everything that should have moved on and did not (§5.10), critical first."""
+
+    class OutputSerializer(serializers.Serializer):
+        items = StuckItemOutputSerializer(many=True)
+        total = serializers.IntegerField()
+
+    @extend_schema(operation_id="admin_stuck_list", responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        items = checks.stuck_items_list()
+        return Response(self.OutputSerializer({"items": items, "total": len(items)}).data)
