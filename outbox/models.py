@@ -207,3 +207,28 @@ class SentMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.recipient}"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a client request sent with an `Idempotency-Key` (flows.md R30).
+
+    Unique per (scope, owner, key): a repeat with the same body gets the stored answer; the row is written in
+    the same transaction as the command's effects, so an answer is stored if and only if its effects are.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=64)
+    owner = models.CharField(max_length=128)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["scope", "owner", "key"], name="idempotent_request_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.owner}:{self.key}"

@@ -22,3 +22,5 @@ OUTBOX_NUDGE_EXPIRES_SECONDS = 60
 OUTBOX_QUEUES = ("core", "notify")
 # Domain part of the Message-ID of customer mails (`<notify_receipt-APP-…@this>`), stable per outbox row.
 MAIL_MESSAGE_ID_DOMAIN = env.str("MAIL_MESSAGE_ID_DOMAIN", default="bank.example")
+# How long a client's Idempotency-Key is remembered (R30: a repeat within 24 h gets the first answer).
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=86400)
