@@ -9,7 +9,8 @@ CORE_PORT ?= 8001
 # Settings for the run stack: DEBUG on, embedded SQLite + filesystem broker unless DATABASE_URL etc. are set.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.settings.local PYTHONUNBUFFERED=1 \
 	CORE_BANKING_URL=$${CORE_BANKING_URL:-http://127.0.0.1:$(CORE_PORT)} \
-	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT)
+	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) \
+	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 
 .PHONY: install run prepare test lock clean-var
 
