@@ -40,3 +40,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_pg)
         if "redis" in item.keywords and not redis_broker_available():
             item.add_marker(no_redis)
+
+
+@pytest.fixture
+def wsgi_keeps_test_connection():
+    """For tests that call the real WSGIHandler (schemathesis): like Django's test client, the handler must
+    not close the test's database connection at the end of each request."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)

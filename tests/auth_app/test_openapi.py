@@ -4,14 +4,12 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wsgi_keeps_test_connection")]
 AUTH_PATHS = r"^/v1/api/(auth|users)/"
 
 
@@ -57,15 +55,6 @@ def test_schema_describes_every_auth_route_with_its_error_families_when_generate
 # work with pytest 9 (it sets the removed `Node._nodeid`).
 schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler()).include(path_regex=AUTH_PATHS)
 
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection_open():
-    """Like Django's test client: the WSGI handler must not close the test's DB connection after a request."""
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in (request_started, request_finished):
-        signal.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

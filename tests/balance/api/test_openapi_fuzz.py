@@ -4,26 +4,15 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wsgi_keeps_test_connection")]
 BALANCE_PATHS = r"^/v1/api/(balance|accounts/\{account_id\}/transactions)$"
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler()).include(path_regex=BALANCE_PATHS)
 
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection_open():
-    """The WSGI handler must not close the test's DB connection after each request."""
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in (request_started, request_finished):
-        signal.connect(close_old_connections)
 
 
 @pytest.fixture
