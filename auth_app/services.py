@@ -71,21 +71,24 @@ def temporary_password_generate() -> str:
 
 
 @sensitive_variables("password", "current_password", "new_password")
-def user_register(*, customer_id: str, primary_account_id: str, email: str, password: str,
+def user_register(*, customer_id: str, primary_account_id: str, email: str, password: str | None,
                   login_id: str | None = None, must_change_password: bool = True):
     """Create the online-banking login of a core customer (one login per customer, unique login id).
 
     The password must pass Django's validators (a `temporary_password_generate()` value does); only its
-    hash is stored, and `must_change_password` forces a change at first login (R33). Used in-process by
-    the account-opening flow and by the staff-only register route. Never logs the password.
+    hash is stored, and `must_change_password` forces a change at first login (R33). `password=None`
+    creates the login with an unusable password (the account-opening flow: the completion mail issues
+    the temporary password later with `user_issue_temporary_password`). Used in-process by the
+    account-opening flow and by the staff-only register route. Never logs the password.
     Raises `PasswordRejected` (400), `LoginIdExists` / `CustomerExists` (409).
     """
     user_model = get_user_model()
     login_id = login_id or login_id_for_customer(customer_id=customer_id)
-    try:
-        validate_password(password, user=user_model(username=login_id, email=email))
-    except ValidationError as exc:
-        raise PasswordRejected(extra={"reasons": list(exc.messages)}) from exc
+    if password is not None:
+        try:
+            validate_password(password, user=user_model(username=login_id, email=email))
+        except ValidationError as exc:
+            raise PasswordRejected(extra={"reasons": list(exc.messages)}) from exc
     try:
         with transaction.atomic():
             if user_model.objects.filter(username=login_id).exists():
@@ -94,7 +97,10 @@ def user_register(*, customer_id: str, primary_account_id: str, email: str, pass
                 raise CustomerExists()
             user = user_model(username=login_id, customer_id=customer_id, primary_account_id=primary_account_id,
                               email=email, must_change_password=must_change_password)
-            user.set_password(password)
+            if password is None:
+                user.set_unusable_password()
+            else:
+                user.set_password(password)
             user.save()
     except IntegrityError as exc:  # a concurrent registration won the unique constraint
         if user_model.objects.filter(username=login_id).exists():
@@ -102,6 +108,23 @@ def user_register(*, customer_id: str, primary_account_id: str, email: str, pass
         raise CustomerExists() from exc
     logger.info("login registered user_id=%s customer_id=%s", user.public_id, customer_id)
     return user
+
+
+@sensitive_variables("password")
+def user_issue_temporary_password(*, user) -> str:
+    """Give `user` a fresh CSPRNG temporary password (hash stored only), force a change at first login,
+    end the user's sessions, and return the plaintext ONCE to the caller (the completion mail, R33).
+
+    Each call replaces the previous temporary password, so only the last one mailed works. Never logs it.
+    """
+    password = temporary_password_generate()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        user_sessions_end(user=user)
+    logger.info("temporary password issued user_id=%s", user.public_id)
+    return password
 
 
 @dataclass(frozen=True)

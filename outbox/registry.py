@@ -112,6 +112,7 @@ class Delivery:
     result: dict[str, Any] = field(default_factory=dict)
     ambiguous: bool = False
     defer_seconds: float = 0.0
+    dead_letter: bool = False
 
     @classmethod
     def success(cls, *, http_status: int | None = None, result: dict[str, Any] | None = None,
@@ -126,9 +127,12 @@ class Delivery:
 
     @classmethod
     def failed(cls, *, error: str, http_status: int | None = None, result: dict[str, Any] | None = None,
-               progress: dict[str, Any] | None = None) -> Delivery:
+               progress: dict[str, Any] | None = None, dead_letter: bool = False) -> Delivery:
+        """A definitive refusal. Normally the row ends `completed` (on_failure handled it); with
+        `dead_letter=True` it ends `failed` (dead letter, alert) because only an operator can resolve it
+        and a replay must stay possible (e.g. provisioning refused by core, R34)."""
         return cls(DeliveryOutcome.FAILED, http_status=http_status, error=error, result=result or {},
-                   progress=progress)
+                   progress=progress, dead_letter=dead_letter)
 
     @classmethod
     def defer(cls, *, seconds: float, error: str = "") -> Delivery:

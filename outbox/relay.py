@@ -11,8 +11,9 @@
    after our lease expired; idempotency keys make that safe). The attempt row is written with it.
 
 Outcomes: SUCCESS → on_success, `completed`. FAILED (definitive) → on_failure, `completed` (the failure
-was handled). RETRY → `pending` with full-jitter backoff from the database clock, or `failed` (dead letter,
-alert, on_dead_letter) once `retry_count` reaches `max_attempts`. DEFER → `pending` without consuming an
+was handled), or `failed` (dead letter, alert) when the handler says only an operator can resolve it.
+RETRY → `pending` with full-jitter backoff from the database clock, or `failed` (dead letter, alert,
+on_dead_letter) once `retry_count` reaches `max_attempts`. DEFER → `pending` without consuming an
 attempt. An exception in `deliver` counts as RETRY with the exception class name as the error.
 
 SQLite (embedded default): `FOR UPDATE SKIP LOCKED` does not exist; IMMEDIATE transactions serialise the
@@ -140,6 +141,8 @@ def settle(*, message: OutboxMessage, delivery: Delivery, handler: RegisteredHan
             hook = lambda: handler.on_success(message, delivery)  # noqa: E731
     elif delivery.outcome is DeliveryOutcome.FAILED:
         status, attempt_outcome, result = OutboxStatus.COMPLETED, AttemptOutcome.DEFINITIVE, "failed"
+        if delivery.dead_letter:
+            status, needs_attention, result = OutboxStatus.FAILED, True, "dead_lettered"
         if handler is not None and handler.on_failure is not None:
             hook = lambda: handler.on_failure(message, delivery)  # noqa: E731
     elif delivery.outcome is DeliveryOutcome.DEFER:

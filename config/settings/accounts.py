@@ -1,0 +1,14 @@
+"""Account opening (accounts app): applicant rules, provisioning attempts, mails, stuck threshold."""
+from config.env import env
+
+# Minimum age of an applicant on the day of the application (Japan: adult at 18 since 2022).
+ACCOUNTS_MINIMUM_AGE = env.int("ACCOUNTS_MINIMUM_AGE", default=18)
+# Attempts of the create_account outbox row before it is dead-lettered (R15: 10 for core legs).
+ACCOUNTS_CREATE_ACCOUNT_MAX_ATTEMPTS = env.int("ACCOUNTS_CREATE_ACCOUNT_MAX_ATTEMPTS", default=10)
+# An application CONFIRMED for longer than this without COMPLETED is listed as stuck (§5.10).
+ACCOUNTS_STUCK_CONFIRMED_MINUTES = env.int("ACCOUNTS_STUCK_CONFIRMED_MINUTES", default=10)
+# Send a rejection notice to the applicant (R37: MAY).
+ACCOUNTS_REJECTION_MAIL = env.bool("ACCOUNTS_REJECTION_MAIL", default=True)
+# Shown in the mails: the bank's name and where online banking (first login) lives.
+ACCOUNTS_BANK_NAME = env.str("ACCOUNTS_BANK_NAME", default="サンプル銀行")
+ACCOUNTS_ONLINE_BANKING_URL = env.str("ACCOUNTS_ONLINE_BANKING_URL", default="http://127.0.0.1:8000/login")
