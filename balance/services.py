@@ -70,13 +70,20 @@ def account_balance_open(*, account_id: str, customer_id: str, account_type: str
                          currency: str = "JPY", status: str = "ACTIVE") -> AccountBalance:
     """Create the read-model row of an account if it does not exist (idempotent); returns it.
 
-    The balance starts at zero: the opening credit and every other posting arrive as postings.
+    The balance starts at zero: the opening credit and every other posting arrive as postings, imported by
+    a one-account sync published after commit.
     """
-    account, _created = AccountBalance.objects.get_or_create(
+    account, created = AccountBalance.objects.get_or_create(
         account_id=account_id,
         defaults={"customer_id": customer_id, "account_type": account_type, "currency": currency, "status": status,
                   "as_of": timezone.now()},
     )
+    if created:
+        # The opening credit and any other postings exist only in core so far: import them right after
+        # commit instead of waiting for the periodic sync.
+        from balance.tasks import sync_account_soon
+
+        transaction.on_commit(lambda: sync_account_soon(account_id=account_id))
     return account
 
 
@@ -205,3 +212,35 @@ def accounts_reconcile_all() -> list[ReconciliationRun]:
     """Reconcile every known account (beat task every 5 minutes and `manage.py reconcile`)."""
     return [account_reconcile(account_id=account_id)
             for account_id in AccountBalance.objects.order_by("account_id").values_list("account_id", flat=True)]
+
+
+# --- holds for transfers in flight (R25, R38): the caller holds the row lock inside its transaction ---
+
+
+def accounts_lock(*, account_ids: list[str]) -> dict[str, AccountBalance]:
+    """Lock the read-model rows of `account_ids` in ascending account_id order (no deadlocks between
+    transfers touching the same accounts) and return them by id; unknown ids are simply absent."""
+    rows = (AccountBalance.objects.select_for_update(no_key=True)
+            .filter(account_id__in=sorted(set(account_ids))).order_by("account_id"))
+    return {row.account_id: row for row in rows}
+
+
+def account_hold_place(*, account: AccountBalance, amount: int) -> AccountBalance:
+    """Hold `amount` yen for an accepted transfer (pending_debits += amount). Caller holds the row lock."""
+    if amount <= 0:
+        raise ValueError("a hold must be a positive amount")
+    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") + amount,
+                                                        as_of=timezone.now())
+    account.refresh_from_db(fields=["pending_debits", "as_of"])
+    return account
+
+
+def account_hold_release(*, account: AccountBalance, amount: int) -> AccountBalance:
+    """Release a transfer's hold (withdrawal applied or transfer failed). Caller holds the row lock.
+    Never goes below zero: the CHECK constraint refuses it, which would roll the caller back."""
+    if amount <= 0:
+        raise ValueError("a hold release must be a positive amount")
+    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") - amount,
+                                                        as_of=timezone.now())
+    account.refresh_from_db(fields=["pending_debits", "as_of"])
+    return account

@@ -3,7 +3,7 @@ import logging
 
 from celery import shared_task
 
-from balance.services import accounts_reconcile_all, accounts_sync_all
+from balance.services import account_sync_from_core, accounts_reconcile_all, accounts_sync_all
 
 logger = logging.getLogger("bank.balance")
 
@@ -15,6 +15,20 @@ def sync_core() -> int:
     if failures:
         logger.warning("core sync failed for %d account(s): %s", len(failures), failures[0].error)
     return len(failures)
+
+
+@shared_task(name="balance.sync_account", ignore_result=True)
+def sync_account(account_id: str) -> bool:
+    """Import one account's new core postings now (e.g. the opening credit right after provisioning)."""
+    return account_sync_from_core(account_id=account_id).ok
+
+
+def sync_account_soon(*, account_id: str) -> None:
+    """Publish a one-account sync (call it on commit). Never raises: the periodic sync covers a lost one."""
+    try:
+        sync_account.apply_async(args=(account_id,), expires=300, retry=False)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("balance sync nudge lost account=%s: %s", account_id, type(exc).__name__)
 
 
 @shared_task(name="balance.reconcile", ignore_result=True)

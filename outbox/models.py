@@ -158,6 +158,7 @@ class AttemptOutcome(models.TextChoices):
     AMBIGUOUS = "ambiguous", _("ambiguous")
     LEASE_EXPIRED = "lease_expired", _("lease expired")
     REPLAYED = "replayed", _("replayed by operator")
+    RESOLVED = "resolved", _("resolved by operator")
 
 
 class OutboxAttempt(models.Model):

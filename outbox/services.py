@@ -219,6 +219,25 @@ def outbox_replay(*, message_id: int, actor: str) -> OutboxMessage:
     return message
 
 
+def outbox_resolve(*, message_id: int, actor: str, note: str) -> bool:
+    """Close a dead-lettered row that an operator resolved another way (e.g. a transfer aborted or
+    compensated): `completed`, with an attempt row `resolved` naming the operator and the note.
+
+    Runs inside the caller's transaction, the one that records the resolution (saga events), so the row
+    closes if and only if the resolution commits. Returns False when the row was not dead-lettered.
+    """
+    _require_atomic("outbox_resolve")
+    message = OutboxMessage.objects.select_for_update().filter(id=message_id, status=OutboxStatus.FAILED).first()
+    if message is None:
+        return False
+    OutboxMessage.objects.filter(id=message.id).update(status=OutboxStatus.COMPLETED, needs_attention=False,
+                                                       processed_at=Now(), updated_at=Now(), error_message=note[:2000])
+    OutboxAttempt.objects.create(message=message, attempt_no=message.retry_count, outcome=AttemptOutcome.RESOLVED,
+                                 actor=actor[:150], error=note[:2000])
+    logger.warning("outbox resolve message=%s key=%s actor=%s: %s", message.id, message.key, actor, note[:200])
+    return True
+
+
 @dataclass(frozen=True)
 class ReclaimResult:
     requeued: list[int]
@@ -337,7 +356,8 @@ def outbox_stuck_check(*, threshold_seconds: float) -> StuckReport:
 
 
 __all__ = [
-    "NewEvent", "event_append", "snapshot_save", "outbox_enqueue", "outbox_replay", "outbox_reclaim_expired",
+    "NewEvent", "event_append", "snapshot_save", "outbox_enqueue", "outbox_replay", "outbox_resolve",
+    "outbox_reclaim_expired",
     "outbox_pull_forward", "projections_rebuild", "outbox_stuck_check", "DuplicateOutboxKeyError",
     "NotDeadLetteredError", "TransactionRequiredError",
 ]

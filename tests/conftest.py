@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.outbox",
     "tests.fixtures.auth",
     "tests.fixtures.balance",
+    "tests.fixtures.transfers",
     "tests.fixtures.accounts",
 ]
 

@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class TransfersConfig(AppConfig):
     name = "transfers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Declare the transfer aggregate, its projection, the saga's outbox handlers and its checks."""
+        from outbox import registry
+        from transfers import events as ev
+        from transfers import handlers
+        from transfers.checks import register_transfer_checks
+        from transfers.projections import (PROJECTION_NAME, transfer_fold, transfer_initial_state,
+                                           transfer_projection_apply, transfer_projection_reset)
+
+        registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
+                                    initial_state=transfer_initial_state)
+        registry.register_projection(PROJECTION_NAME, apply=transfer_projection_apply,
+                                     reset=transfer_projection_reset, aggregate_types={ev.AGGREGATE_TYPE})
+        registry.register_handler(ev.KIND_WITHDRAW, handlers.WithdrawHandler())
+        registry.register_handler(ev.KIND_DEPOSIT, handlers.DepositHandler())
+        registry.register_handler(ev.KIND_REFUND, handlers.RefundHandler())
+        registry.register_handler(ev.KIND_MAIL_COMPLETED, handlers.TransferCompletedMailHandler())
+        registry.register_handler(ev.KIND_MAIL_FAILED, handlers.TransferFailedMailHandler())
+        register_transfer_checks()

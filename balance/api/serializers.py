@@ -13,7 +13,12 @@ FALLBACK_DESCRIPTIONS = {
     "TRANSFER_WITHDRAWAL": "振込出金",
     "ATM_DEPOSIT": "ATM入金",
     "ATM_WITHDRAWAL": "ATM出金",
+    "TRANSFER_REFUND": "振込返金",
 }
+# Types the wire shows under another name. The original frontend colours an item as 入金 only when its
+# `type` contains "DEPOSIT", so a compensating refund (core type TRANSFER_REFUND, money coming back to
+# the payer) would be drawn as 出金. It goes out as TRANSFER_DEPOSIT; `originalType` keeps the real type.
+WIRE_TYPES = {"TRANSFER_REFUND": "TRANSFER_DEPOSIT"}
 
 
 def transaction_item(entry: TransactionEntry) -> dict[str, Any]:
@@ -29,13 +34,15 @@ def transaction_item(entry: TransactionEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "transactionId": entry.core_transaction_id,
         "timestamp": iso_time(entry.timestamp),
-        "type": kind,
+        "type": WIRE_TYPES.get(kind, kind),
         "amount": entry.amount,
         "status": entry.status,
         "description": description,
         "category": category,
         "icon": icon,
     }
+    if kind in WIRE_TYPES:
+        item["originalType"] = kind
     if entry.source_account_id:
         item["sourceInfo"] = f"送金元: {entry.source_account_id}"
     if entry.target_account_id:
@@ -66,6 +73,8 @@ class TransactionItemSerializer(serializers.Serializer):
     sourceInfo = serializers.CharField(required=False)
     targetInfo = serializers.CharField(required=False)
     transferId = serializers.CharField(required=False)
+    originalType = serializers.CharField(required=False, help_text="stored type when `type` is mapped "
+                                                                  "(TRANSFER_REFUND is sent as TRANSFER_DEPOSIT)")
 
 
 class AccountInfoSerializer(serializers.Serializer):

@@ -132,4 +132,5 @@ from config.settings.api import *  # noqa: E402,F401,F403
 from config.settings.auth import *  # noqa: E402,F401,F403
 from config.settings.balance import *  # noqa: E402,F401,F403
 from config.settings.outbox import *  # noqa: E402,F401,F403
+from config.settings.transfers import *  # noqa: E402,F401,F403
 from config.settings.accounts import *  # noqa: E402,F401,F403

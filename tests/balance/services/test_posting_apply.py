@@ -29,3 +29,19 @@ def test_database_refuses_zero_amount_entry(open_account, post_entry):
     account = open_account("0019000001", "CUST901")
     with pytest.raises(IntegrityError), transaction.atomic():
         post_entry(account, 0)
+
+
+def test_opening_an_account_queues_an_immediate_sync_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    # given a spy in place of the Celery publish
+    from balance import tasks
+    from balance.services import account_balance_open
+
+    published = []
+    monkeypatch.setattr(tasks.sync_account, "apply_async", lambda args, **kwargs: published.append(args))
+    # when an account is opened (and again: idempotent)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_balance_open(account_id="0019000009", customer_id="CUST909")
+    with django_capture_on_commit_callbacks(execute=True):
+        account_balance_open(account_id="0019000009", customer_id="CUST909")
+    # then exactly one sync of that account was published, after commit
+    assert published == [("0019000009",)]

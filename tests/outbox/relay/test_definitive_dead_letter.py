@@ -35,3 +35,25 @@ def test_failed_without_dead_letter_ends_completed(register_outbox_handler):
         message = outbox_enqueue(key="handled-1", kind="test_handled_refusal", aggregate_id="agg-2")
     relay.drain(queue="core")
     assert OutboxMessage.objects.get(pk=message.pk).status == OutboxStatus.COMPLETED
+
+
+def test_operator_resolve_closes_a_dead_letter_inside_the_callers_transaction(register_outbox_handler):
+    # given a dead letter
+    from outbox.models import OutboxAttempt
+    from outbox.services import outbox_resolve
+
+    register_outbox_handler("test_resolvable", ScriptedHandler(
+        outcomes=[Delivery.failed(error="refused", dead_letter=True)]))
+    with transaction.atomic():
+        message = outbox_enqueue(key="resolvable-1", kind="test_resolvable", aggregate_id="agg-3")
+    relay.drain(queue="core")
+    # when an operator resolves it (abort/compensate) in their own transaction
+    with transaction.atomic():
+        assert outbox_resolve(message_id=message.pk, actor="admin:7", note="aborted by operator") is True
+    # then it is closed, the attempt log names the operator, and a second resolve does nothing
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert (row.status, row.needs_attention) == (OutboxStatus.COMPLETED, False)
+    attempt = OutboxAttempt.objects.filter(message=row).latest("id")
+    assert (attempt.outcome, attempt.actor) == ("resolved", "admin:7")
+    with transaction.atomic():
+        assert outbox_resolve(message_id=message.pk, actor="admin:7", note="again") is False
