@@ -22,6 +22,9 @@ if BROKER_IS_FILESYSTEM:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
+        # The transport polls its folder; kombu's 1 s default adds up to a second per saga leg. A listing of
+        # a small local folder every 0.1 s costs next to nothing.
+        "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.1),
     }
     # Every process that publishes (web nudges) or consumes needs the folders; creating them is idempotent.
     for _folder in ("queue", "processed", "control"):
