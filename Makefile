@@ -12,7 +12,7 @@ RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.set
 	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 
-.PHONY: install run prepare test lock clean-var
+.PHONY: install run prepare test lock clean-var messages
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
+# Compile the committed translations (locale/*/LC_MESSAGES/django.po → .mo, git-ignored) with Babel:
+# pure Python, so no system gettext is needed.
+messages: install
+	@$(VENV)/bin/pybabel -q compile -d locale -D django
+
 # Migrate both databases, seed demo data, collect static files (idempotent; safe on every start).
-prepare: install
+prepare: install messages
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(RUN_ENV) $(PY) manage.py migrate --database core --noinput -v 0
 	@$(RUN_ENV) $(PY) manage.py seed_demo -v 0
@@ -33,14 +38,14 @@ prepare: install
 run: prepare
 	@echo ""
 	@echo "  サンプル銀行 is starting (Ctrl-C stops every process):"
-	@echo "    web app        http://127.0.0.1:$(WEB_PORT)/        (API under /v1/, health /healthz)"
+	@echo "    web app        http://127.0.0.1:$(WEB_PORT)/        (customer site; API under /v1/, health /healthz)"
 	@echo "    staff admin    http://127.0.0.1:$(WEB_PORT)/admin/  login: staff / $${DEMO_STAFF_PASSWORD:-staff-demo-pass}"
 	@echo "    core banking   http://127.0.0.1:$(CORE_PORT)/healthz (mock, API key required for /api/*)"
 	@echo "    demo customers user001 / password123   user002 / password123"
 	@echo ""
 	@$(RUN_ENV) exec $(VENV)/bin/honcho -f Procfile start
 
-test: install
+test: install messages
 	$(PY) -m pytest
 
 # Re-resolve requirements.lock after changing pyproject.toml (needs `pip install uv`).

@@ -1,16 +1,20 @@
-"""Banking web process: the API under /v1/ (api.md §1.2), Django admin at /admin/, pages at /."""
+"""Banking web process: the API under /v1/ (api.md §1.2), Django admin at /admin/ (plus the staff fault
+panel at /admin/core-faults/), pages and the language switch (/i18n/setlang/) at /."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from auth_app.views import api_route_missing, config_json
+from config.admin_site import core_faults_view
 from config.health import web_healthz
 
 urlpatterns = [
     path("healthz", web_healthz, name="healthz"),
     path("config.json", config_json, name="config-json"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Staff-only test tool: the core-banking mock's fault injection (config/admin_site.py).
+    path("admin/core-faults/", admin.site.admin_view(core_faults_view), name="core-faults"),
     path("admin/", admin.site.urls),
     path("v1/", include("config.api_urls")),
     # Anything else under /v1/ answers like the original gateway (403 Missing Authentication Token).

@@ -1,11 +1,13 @@
 """Test-suite root: fixture modules per domain (pytest_plugins) and the marker-based skips.
 
 `@pytest.mark.postgres` tests need PostgreSQL (row locks, SKIP LOCKED, triggers: SQLite ignores them);
-`@pytest.mark.redis` tests need a reachable Redis broker. Both are skipped with a stated reason otherwise.
+`@pytest.mark.redis` tests need a reachable Redis broker; `@pytest.mark.browser` tests need Debian's
+/usr/bin/chromium (apt-get install chromium). Each is skipped with a stated reason otherwise.
 """
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 from django.conf import settings
@@ -17,7 +19,10 @@ pytest_plugins = [
     "tests.fixtures.balance",
     "tests.fixtures.transfers",
     "tests.fixtures.accounts",
+    "tests.fixtures.web",
 ]
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 @functools.cache
@@ -37,11 +42,16 @@ def redis_broker_available() -> bool:
 def pytest_collection_modifyitems(config, items):
     no_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite ignores row locks / SKIP LOCKED / triggers)")
     no_redis = pytest.mark.skip(reason="needs a Redis broker: set CELERY_BROKER_URL=redis://… (real Celery delivery)")
+    no_chromium = pytest.mark.skip(reason=f"needs {CHROMIUM}: apt-get install -y chromium fonts-ipafont-gothic "
+                                          "(Playwright drives the system Chromium; never `playwright install`)")
+    has_chromium = os.access(CHROMIUM, os.X_OK)
     for item in items:
         if "postgres" in item.keywords and not settings.DATABASE_IS_POSTGRES:
             item.add_marker(no_pg)
         if "redis" in item.keywords and not redis_broker_available():
             item.add_marker(no_redis)
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(no_chromium)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "axes",
     "drf_spectacular",
+    "csp",
     "auth_app",
     "outbox",
     "accounts",
@@ -41,6 +42,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy header (config/settings/web.py).
+    "csp.middleware.CSPMiddleware",
     # Last: turns a django-axes lockout flag into the lockout answer (auth_app/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -64,6 +67,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Filters and tags of the web UI (yen amounts, account numbers, the admin status panel).
+            "libraries": {"bank": "config.templatetags.bank"},
         },
     },
 ]
@@ -134,3 +139,4 @@ from config.settings.balance import *  # noqa: E402,F401,F403
 from config.settings.outbox import *  # noqa: E402,F401,F403
 from config.settings.transfers import *  # noqa: E402,F401,F403
 from config.settings.accounts import *  # noqa: E402,F401,F403
+from config.settings.web import *  # noqa: E402,F401,F403

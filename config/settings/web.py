@@ -1,0 +1,48 @@
+"""Server-rendered web UI (templates + htmx): static files, security headers, session cookies, CSP.
+
+docs/configuration.md "## Web UI" lists the variables read here.
+"""
+from csp.constants import NONE, SELF
+
+from config.env import BASE_DIR, env
+
+_DEBUG = env.bool("DEBUG", default=False)
+
+# Our own stylesheet, script and the vendored, pinned htmx (static/vendor/htmx-2.0.4.min.js).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Cookies: HttpOnly + SameSite=Lax (base.py); Secure whenever DEBUG is off (HTTPS in production).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not _DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not _DEBUG)
+# A customer's web session ends after this many minutes without a request (sliding expiry).
+SESSION_COOKIE_AGE = env.int("WEB_SESSION_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+LOGIN_URL = "web-login"
+
+# Content-Security-Policy (django-csp 4): only our own origin's scripts, styles, images; no inline code,
+# no framing (X_FRAME_OPTIONS = "DENY" in base.py says the same to older browsers). The Swagger page
+# (DEBUG only) loads its assets from a CDN, so it is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# How often the transfer status page polls while the transfer is in flight (htmx, milliseconds).
+WEB_TRANSFER_POLL_MS = env.int("WEB_TRANSFER_POLL_MS", default=1500)
+# Rows per page of the web transaction history.
+WEB_HISTORY_PAGE_SIZE = env.int("WEB_HISTORY_PAGE_SIZE", default=20)
+# Timeout (seconds) of the staff fault panel's calls to the core mock's control API.
+WEB_CORE_CONTROL_TIMEOUT = env.float("WEB_CORE_CONTROL_TIMEOUT", default=5.0)
