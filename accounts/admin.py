@@ -81,6 +81,11 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.approve_application")
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        """The detail page, with approve/reject buttons for staff allowed to decide (see change_form.html)."""
+        extra_context = {**(extra_context or {}), "can_decide": self.has_approve_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def _decide(self, request: HttpRequest, queryset, *, approve: bool):
         verb = _("approve") if approve else _("reject")
         if "apply" in request.POST:

@@ -160,3 +160,33 @@ def test_dev_mail_page_redirects_to_login_when_not_staff(settings):
     # then
     assert response.status_code == 302
     assert Application.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_detail_page_offers_decision_buttons_only_when_pending_and_permitted(admin_client_for, reviewer, viewer,
+                                                                             pending_application):
+    # when a reviewer and a viewer open a pending application
+    page_for_reviewer = admin_client_for(reviewer).get(f"{CHANGELIST}{pending_application.pk}/change/").content.decode()
+    page_for_viewer = admin_client_for(viewer).get(f"{CHANGELIST}{pending_application.pk}/change/").content.decode()
+    # then only the reviewer sees the two buttons, each posting the list action for this application
+    assert 'value="approve_selected"' in page_for_reviewer and 'value="reject_selected"' in page_for_reviewer
+    assert f'name="_selected_action" value="{pending_application.pk}"' in page_for_reviewer
+    assert "approve_selected" not in page_for_viewer
+
+
+@pytest.mark.django_db
+def test_detail_page_button_leads_to_the_comment_form_and_decides(admin_client_for, reviewer, pending_application):
+    # given the reviewer pressed 「承認する」 on the detail page (the form posts this to the changelist)
+    client = admin_client_for(reviewer)
+    form = client.post(CHANGELIST, {"action": "approve_selected", "_selected_action": str(pending_application.pk)})
+    # when the comment is given
+    done = client.post(CHANGELIST, {"action": "approve_selected", "_selected_action": str(pending_application.pk),
+                                    "apply": "1", "comment": "詳細画面から承認"})
+    # then
+    assert 'name="comment"' in form.content.decode()
+    assert done.status_code == 302
+    pending_application.refresh_from_db()
+    assert (pending_application.status, pending_application.review_comment) == ("CONFIRMED", "詳細画面から承認")
+    # and the buttons are gone once it is decided
+    page = client.get(f"{CHANGELIST}{pending_application.pk}/change/").content.decode()
+    assert "approve_selected" not in page
