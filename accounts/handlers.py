@@ -107,10 +107,8 @@ def _language(application: Application) -> str:
     return application.snapshot.get("language") or "ja"
 
 
-class ReceiptMailHandler(MailHandler):
-    """`notify_receipt`: 口座開設申込受付のお知らせ, then `AccountOpeningNotificationReceiptNotified`."""
-
-    template = "accounts/mail/receipt"
+class ApplicationMailHandler(MailHandler):
+    """A mail to the applicant with the application's common context, in the applicant's language."""
 
     def compose(self, message: OutboxMessage) -> MailContent | None:
         application = _application(message)
@@ -119,11 +117,17 @@ class ReceiptMailHandler(MailHandler):
         return MailContent(recipient=application.email, context=_common_context(application),
                            language=_language(application))
 
+
+class ReceiptMailHandler(ApplicationMailHandler):
+    """`notify_receipt`: 口座開設申込受付のお知らせ, then `AccountOpeningNotificationReceiptNotified`."""
+
+    template = "accounts/mail/receipt"
+
     def after_sent(self, message: OutboxMessage, delivery: Delivery) -> None:
         services.application_receipt_notified(application_id=message.aggregate_id, actor=MAIL_ACTOR)
 
 
-class CompletionMailHandler(MailHandler):
+class CompletionMailHandler(ApplicationMailHandler):
     """`notify_completion`: 口座開設完了のお知らせ with login id and a freshly issued temporary password,
     then `AccountOpeningNotificationCompletionNotified`. A retry after a failed send issues a new password."""
 
@@ -148,17 +152,10 @@ class CompletionMailHandler(MailHandler):
         services.application_completion_notified(application_id=message.aggregate_id, actor=MAIL_ACTOR)
 
 
-class RejectionMailHandler(MailHandler):
+class RejectionMailHandler(ApplicationMailHandler):
     """`notify_rejection` (MAY, R37): a short notice that the application could not be accepted."""
 
     template = "accounts/mail/rejection"
-
-    def compose(self, message: OutboxMessage) -> MailContent | None:
-        application = _application(message)
-        if application is None:
-            return None
-        return MailContent(recipient=application.email, context=_common_context(application),
-                           language=_language(application))
 
 
 def handlers_register() -> None:
