@@ -2,6 +2,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -21,3 +22,12 @@ def route_task(name, args, kwargs, options, task=None, **kw):
 app = Celery("bank")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _database_connections_like_a_request(**_kwargs) -> None:
+    """Before each task, drop a database connection that is broken or older than CONN_MAX_AGE (with
+    CONN_HEALTH_CHECKS it is pinged on reuse): with CELERY_DB_REUSE_MAX Celery itself never checks."""
+    from django.db import close_old_connections
+
+    close_old_connections()

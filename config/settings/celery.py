@@ -84,4 +84,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Workers log through Django's LOGGING (config/settings/base.py), where per-task chatter is turned down.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Keep a worker's database connection across tasks (Celery's Django fixup otherwise reconnects for every
+# task: bench/relay.py measured 406 new PostgreSQL sessions per 20,000 rows and 0.49× the raw loop, against
+# 2 sessions and 0.76× with reuse). config/celery.py drops a broken or over-age connection before each task,
+# as Django does before each request, so a database restart costs one failed task, not many.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
