@@ -1,0 +1,190 @@
+"""The limit of the transfer route: the statements of one real `transfers.services.transfer_request` replayed by a
+bare psycopg 3 loop, one transaction per transfer (no HTTP, no Django, no DRF, no JWT).
+
+The parent captures the exact SQL (`statements_capture`, which wraps one real call with
+`connection.execute_wrapper`) and passes it to the children, so the loop cannot drift from the service. Per
+transfer the child puts fresh values where the captured ones were unique to that call:
+
+- the transaction id (a sentinel during the capture) inside every string and JSON parameter;
+- every UUID parameter (the events' `event_id`);
+- the event positions, taken from the position counter's `UPDATE ... RETURNING` of the same transaction (the
+  counter is moved far ahead before the capture, so the captured positions are unmistakable integers).
+
+    .venv/bin/python -m bench.tx_raw_loop postgres://... '<statements JSON>' <transfers per thread> <threads>
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+SENTINEL_TRANSACTION_ID = "feedfacefeedfacefeedfacefeedface"
+POSITION_BUMP = 900_000_000  # the counter is moved past this before the capture: captured positions stand out
+POSITION_SQL_MARK = "UPDATE outbox_event_position"
+
+
+# --- parameters as JSON (parent → child) --------------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    from psycopg.types.json import Json, Jsonb
+
+    if isinstance(value, (Jsonb, Json)):
+        return {"__jsonb__": value.obj}
+    if isinstance(value, uuid.UUID):
+        return {"__uuid__": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, (list, tuple)):
+        return {"__list__": [_encode(item) for item in value]}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"parameter of type {type(value).__name__} not supported by the raw loop: {value!r}")
+
+
+def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Run one real `transfer_request(user, body)` (parent side, Django set up) and return its statements as
+    [{sql, params}], the captured positions and the transaction id the answer carried."""
+    from unittest import mock
+
+    from django.db import connection
+
+    from transfers import services
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE outbox_event_position SET value = GREATEST(value, %s) + 1 WHERE id = 1",
+                       [POSITION_BUMP])
+    captured: list[dict[str, Any]] = []
+
+    def record(execute, sql_text, params, many, context):
+        if many:
+            raise RuntimeError("executemany in transfer_request: not supported by the raw loop")
+        entry = {"sql": sql_text, "params": [_encode(value) for value in (params or ())]}
+        captured.append(entry)
+        result = execute(sql_text, params, many, context)
+        if "RETURNING" in sql_text and POSITION_SQL_MARK not in sql_text:
+            # Ids the database gave (e.g. the transfer row's, updated later by its pk): the loop maps them to its
+            # own. The client-side cursor holds every row, so scrolling back leaves Django's fetch intact.
+            cursor = context["cursor"]
+            entry["returning"] = [row[0] for row in cursor.fetchall()]
+            cursor.scroll(0, mode="absolute")
+        return result
+
+    with mock.patch.object(services.secrets, "token_hex", return_value=SENTINEL_TRANSACTION_ID), \
+            connection.execute_wrapper(record):
+        answer = services.transfer_request(user=user, body=body, idempotency_key=None)
+    if answer.status_code != 202 or answer.body["transactionId"] != SENTINEL_TRANSACTION_ID:
+        raise RuntimeError(f"capture transfer not accepted: {answer}")
+    if not any(POSITION_SQL_MARK in statement["sql"] for statement in captured):
+        raise RuntimeError("the position counter update was not captured")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM outbox_event_position WHERE id = 1")
+        last_position = cursor.fetchone()[0]
+    return {"statements": captured, "last_position": last_position}
+
+
+# --- the child ----------------------------------------------------------------------------------------------
+
+
+class _Substitution:
+    """Fresh values for one transfer."""
+
+    def __init__(self) -> None:
+        self.transaction_id = secrets.token_hex(16)
+        self.uuids: dict[str, uuid.UUID] = {}
+        self.positions: dict[int, int] = {}  # captured position or returned id → this transfer's
+
+    def value(self, encoded: Any) -> Any:
+        from psycopg.types.json import Jsonb
+
+        if isinstance(encoded, dict):
+            if "__jsonb__" in encoded:
+                return Jsonb(self._json(encoded["__jsonb__"]))
+            if "__uuid__" in encoded:
+                return self.uuids.setdefault(encoded["__uuid__"], uuid.uuid4())
+            if "__datetime__" in encoded:
+                return dt.datetime.fromisoformat(encoded["__datetime__"])
+            if "__date__" in encoded:
+                return dt.date.fromisoformat(encoded["__date__"])
+            if "__list__" in encoded:
+                return [self.value(item) for item in encoded["__list__"]]
+        if isinstance(encoded, str):
+            return encoded.replace(SENTINEL_TRANSACTION_ID, self.transaction_id)
+        if isinstance(encoded, int) and not isinstance(encoded, bool) and encoded in self.positions:
+            return self.positions[encoded]
+        return encoded
+
+    def _json(self, obj: Any) -> Any:
+        if isinstance(obj, str):
+            return obj.replace(SENTINEL_TRANSACTION_ID, self.transaction_id)
+        if isinstance(obj, list):
+            return [self._json(item) for item in obj]
+        if isinstance(obj, dict):
+            return {key: self._json(value) for key, value in obj.items()}
+        return obj
+
+
+def transfer_once(connection: Any, capture: dict[str, Any]) -> None:
+    """The captured statements of one transfer, with fresh values, in one transaction."""
+    substitution = _Substitution()
+    captured_last = capture["last_position"]
+    with connection.transaction(), connection.cursor() as cursor:
+        for statement in capture["statements"]:
+            cursor.execute(statement["sql"], [substitution.value(value) for value in statement["params"]])
+            if POSITION_SQL_MARK in statement["sql"]:
+                count = statement["params"][0]
+                new_last = cursor.fetchone()[0]
+                substitution.positions.update({captured_last - offset: new_last - offset for offset in range(count)})
+            elif "returning" in statement:
+                new_ids = [row[0] for row in cursor.fetchall()]
+                substitution.positions.update(zip(statement["returning"], new_ids))
+
+
+def _thread_loop(dsn: str, capture: dict[str, Any], count: int, results: list[dict[str, Any]],
+                 ready: threading.Barrier, go: threading.Event) -> None:
+    import psycopg
+
+    done, errors = 0, 0
+    with psycopg.connect(dsn) as connection:
+        ready.wait()
+        go.wait()
+        for _ in range(count):
+            try:
+                transfer_once(connection, capture)
+                done += 1
+            except psycopg.Error as exc:  # e.g. a serialization hiccup: counted, not retried
+                errors += 1
+                print(f"raw transfer failed: {exc}", file=sys.stderr)
+    results.append({"done": done, "errors": errors, "finished": time.monotonic()})
+
+
+def main() -> None:
+    from bench.procs import child_report, child_wait_for_go
+
+    dsn, capture = sys.argv[1], json.loads(sys.argv[2])
+    count, threads = int(sys.argv[3]), int(sys.argv[4])
+    results: list[dict[str, Any]] = []
+    ready, go = threading.Barrier(threads + 1), threading.Event()
+    workers = [threading.Thread(target=_thread_loop, args=(dsn, capture, count, results, ready, go))
+               for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    child_wait_for_go()
+    started = time.monotonic()
+    go.set()
+    for worker in workers:
+        worker.join()
+    child_report({"done": sum(r["done"] for r in results), "errors": sum(r["errors"] for r in results),
+                  "seconds": max(r["finished"] for r in results) - started})
+
+
+if __name__ == "__main__":
+    main()
