@@ -154,6 +154,21 @@ def children_results(children: list[Child], *, timeout: float) -> list[dict[str,
     return [json.loads(_read_line(child, timeout=timeout)) for child in children]
 
 
+def children_measure(procs: Processes, children: list[Child], *, roots: dict[str, list[int]],
+                     timeout: float) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Release the load children together once all are ready, collect their reports and the CPU use of
+    `roots` over that window, then stop them (also on error)."""
+    try:
+        children_await_ready(children)
+        meter = CpuMeter(roots).start()
+        children_go(children)
+        reports = children_results(children, timeout=timeout)
+        return reports, meter.stop()
+    finally:
+        for child in children:
+            procs.stop(child)
+
+
 # --- CPU accounting ------------------------------------------------------------------------------------
 
 

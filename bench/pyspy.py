@@ -49,8 +49,13 @@ def pyspy_record(procs: Processes, *, pid: int, output: Path) -> Iterator[None]:
 
 
 def _parse(line: str) -> tuple[int, list[tuple[str, str]], int]:
-    """(process depth, [(function, file)] outermost first, sample count) of one collapsed-stack line."""
+    """(process depth, [(function, file)] outermost first, sample count) of one collapsed-stack line.
+
+    py-spy can print a frame name that contains a line break (a string it read as a name); the pieces of
+    such a line carry no sample count and are skipped (count 0)."""
     stack, _, count_text = line.rpartition(" ")
+    if not count_text.isdigit():
+        return 0, [], 0
     depth, frames = 0, []
     for frame in stack.split(";"):
         if frame.startswith("process "):

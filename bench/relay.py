@@ -131,28 +131,34 @@ class Run:
                       seconds=self.args.ceiling_seconds, accounts=self.bench.core_accounts)
 
     def explain(self, targets: list[report.Target]) -> None:
-        """For each scenario behind a missed target: what-if rows (no-op drain) and a py-spy profile (figures
-        of the profiled runs are not used)."""
-        from bench import scenarios
+        """For each scenario behind a missed target: a what-if run (report.WHATIF_SCENARIOS) and a py-spy
+        profile of a separate, smaller run (its figures are not used)."""
         from bench.pyspy import profile_summary
 
-        missed = {target.profile for target in targets if not target.passed and target.profile}
-        if "ours_noop" in missed:
-            for name, (_, worker_env) in report.whatifs(self.bench.env.bank_dsn).items():
-                self.step(name, scenarios.ours_noop, n=self.args.n, concurrency=DRAIN_PROCESSES,
-                          worker_env=worker_env)
-        if self.args.no_profile:
-            return
-        for scenario in sorted(missed):
+        missed = sorted({target.profile for target in targets if not target.passed and target.profile})
+        for scenario in missed:
+            self.step(report.whatif_name(scenario), self.rerun, which=scenario, n=self.scenario_rows(scenario),
+                      worker_env=report.whatif_worker_env(self.bench.env.bank_dsn))
+        for scenario in [] if self.args.no_profile else missed:
             output = RESULTS_DIR / f"profile-{scenario}.txt"
-            n = min(self.args.n, 3_000) if scenario == "ours_noop" else min(self.args.n_core, 2_000)
+            n = min(self.scenario_rows(scenario), 3_000 if scenario == "ours_noop" else 2_000)
             print(f"== profile {scenario} (py-spy, N = {n})", file=sys.stderr)
-            if scenario == "ours_noop":
-                scenarios.ours_noop(self.bench, n=n, concurrency=DRAIN_PROCESSES, profile_to=output)
-            else:
-                scenarios.ours_core(self.bench, n=n, concurrency=DRAIN_PROCESSES, latency_ms=0, profile_to=output)
+            self.rerun(self.bench, which=scenario, n=n, profile_to=output)
             self.profiles[scenario] = {"file": str(output.relative_to(environment.REPO_ROOT)), "n": n,
                                        **profile_summary(output, watched=report.PROFILE_WATCHED)}
+
+    def scenario_rows(self, scenario: str) -> int:
+        return self.args.n if scenario == "ours_noop" else self.args.n_core
+
+    @staticmethod
+    def rerun(bench: Any, *, which: str, n: int, **options: Any) -> dict[str, Any]:
+        """Our no-op (`which` = "ours_noop") or 0 ms core drain again, with a what-if environment or under the
+        profiler."""
+        from bench import scenarios
+
+        if which == "ours_noop":
+            return scenarios.ours_noop(bench, n=n, concurrency=DRAIN_PROCESSES, **options)
+        return scenarios.ours_core(bench, n=n, concurrency=DRAIN_PROCESSES, latency_ms=0, **options)
 
 
 def main() -> None:
@@ -186,7 +192,8 @@ def main() -> None:
               "repeat": args.repeat, "batch_size": args.batch_size,
               "drain_processes": DRAIN_PROCESSES, "scaling": list(args.scaling), "poll_seconds": args.poll,
               "duration_s": round(time.monotonic() - run.started), "results": run.results,
-              "targets": [target.as_dict() for target in targets], "profiles": run.profiles}
+              "targets": [target.as_dict() for target in targets], "profiles": run.profiles,
+              "samples": run.samples}
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     result_path = RESULTS_DIR / f"relay-{started_at:%Y%m%dT%H%M%SZ}.json"
     result_path.write_text(json.dumps(record, indent=2, default=str))

@@ -30,6 +30,7 @@ from bench.procs import (
     Processes,
     children_await_ready,
     children_go,
+    children_measure,
     children_results,
     wait_for_log,
 )
@@ -156,12 +157,12 @@ def ours_noop(bench: Bench, *, n: int, concurrency: int, profile_to: Path | None
     return ours(bench, kind=NOOP_KIND, n=n, concurrency=concurrency, profile_to=profile_to, worker_env=worker_env)
 
 
-def ours_core(bench: Bench, *, n: int, concurrency: int, latency_ms: int,
-              profile_to: Path | None = None) -> dict[str, Any]:
+def ours_core(bench: Bench, *, n: int, concurrency: int, latency_ms: int, profile_to: Path | None = None,
+              worker_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Our relay delivering each row as one deposit to the core mock with `latency_ms` added per request."""
     bench.core_latency_set(latency_ms)
     result = ours(bench, kind=CORE_DEPOSIT_KIND, n=n, concurrency=concurrency, profile_to=profile_to,
-                  other_roots={"core mock": [bench.core_mock.pid]})
+                  other_roots={"core mock": [bench.core_mock.pid]}, worker_env=worker_env)
     return {**result, "latency_ms": latency_ms}
 
 
@@ -251,15 +252,8 @@ def core_ceiling(bench: Bench, *, route: str, clients: int, seconds: float, acco
     children = [bench.python_child(f"core-load-{route}-{index}", "bench.core_load", route, ",".join(accounts),
                                    str(index), str(seconds), f"ceiling-{route}")
                 for index in range(clients)]
-    try:
-        children_await_ready(children)
-        meter = CpuMeter({"core mock": [bench.core_mock.pid], "load clients": [c.pid for c in children]}).start()
-        children_go(children)
-        reports = children_results(children, timeout=seconds + 60)
-        cpu = meter.stop()
-    finally:
-        for child in children:
-            bench.procs.stop(child)
+    reports, cpu = children_measure(bench.procs, children, timeout=seconds + 60, roots={
+        "core mock": [bench.core_mock.pid], "load clients": [child.pid for child in children]})
     succeeded = sum(report["succeeded"] for report in reports)
     elapsed = max(report["seconds"] for report in reports)
     return {"n": succeeded, "seconds": {"requests": elapsed}, "rows_per_s": {"requests": succeeded / elapsed},

@@ -35,7 +35,7 @@ environment.BANK_DB, environment.CORE_DB = "bench_tx_bank", "bench_tx_core"  # t
 
 from bench import report as relay_report  # noqa: E402
 from bench.procs import (Child, CpuMeter, Processes, children_await_ready, children_go,  # noqa: E402
-                         children_results)
+                         children_measure, children_results)
 
 RESULTS_DIR = environment.REPO_ROOT / "bench" / "results"
 DOCS_PATH = environment.REPO_ROOT / "docs" / "performance.md"
@@ -351,15 +351,8 @@ def raw_loop(world: World, *, transfers: int) -> dict[str, Any]:
     children = [world.procs.start(f"raw-{index}", [PYTHON, "-m", "bench.tx_raw_loop", world.bench_env.bank_dsn,
                                                    json.dumps(capture), str(per_thread), str(WEB_THREADS)], piped=True)
                 for index in range(WEB_WORKERS)]
-    try:
-        children_await_ready(children)
-        meter = CpuMeter({"raw loop": [child.pid for child in children]}).start()
-        children_go(children)
-        reports = children_results(children, timeout=600)
-        cpu = meter.stop()
-    finally:
-        for child in children:
-            world.procs.stop(child)
+    reports, cpu = children_measure(world.procs, children, roots={"raw loop": [child.pid for child in children]},
+                                    timeout=600)
     done = sum(r["done"] for r in reports)
     seconds = max(r["seconds"] for r in reports)
     return {"transfers": done, "errors": sum(r["errors"] for r in reports), "seconds": seconds,
