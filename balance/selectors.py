@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -11,6 +12,11 @@ from balance.models import AccountBalance, TransactionEntry
 from config.errors import NotFoundError
 
 ACCOUNT_NOT_FOUND_MESSAGE = "口座が見つかりません。口座番号をご確認ください。"
+
+
+def account_find(*, account_id: str) -> AccountBalance | None:
+    """The balance row of `account_id`, unlocked, or None (e.g. a transfer target's status check)."""
+    return AccountBalance.objects.filter(account_id=account_id).first()
 
 
 def account_get_for_owner(*, account_id: str, customer_id: str | None) -> AccountBalance:
@@ -28,6 +34,16 @@ def account_get_for_owner(*, account_id: str, customer_id: str | None) -> Accoun
 def transactions_for_account(*, account_id: str) -> QuerySet[TransactionEntry]:
     """Postings of one account, newest first (uses the (account_id, -timestamp, -id) index)."""
     return TransactionEntry.objects.filter(account_id=account_id).order_by("-timestamp", "-id")
+
+
+def transaction_list_of_types(*, types: Iterable[str]) -> QuerySet[TransactionEntry]:
+    """Postings of the given types across all accounts (the transfer invariants aggregate them)."""
+    return TransactionEntry.objects.filter(type__in=list(types))
+
+
+def account_list_pending_debits() -> QuerySet:
+    """`(account_id, pending_debits)` of every account: the holds the read model carries."""
+    return AccountBalance.objects.values_list("account_id", "pending_debits")
 
 
 def account_is_stale(*, account: AccountBalance, now: dt.datetime | None = None) -> bool:

@@ -103,9 +103,11 @@ def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
     )
     if not created:
         return False
+    now = timezone.now()
     AccountBalance.objects.filter(pk=account.pk).update(ledger_balance=F("ledger_balance") + posting.amount,
-                                                        as_of=timezone.now())
-    account.refresh_from_db(fields=["ledger_balance", "as_of"])
+                                                        as_of=now)
+    # The caller holds the row lock, so the locked read plus the amount is the stored value (no re-read).
+    account.ledger_balance, account.as_of = account.ledger_balance + posting.amount, now
     return True
 
 
@@ -229,10 +231,7 @@ def account_hold_place(*, account: AccountBalance, amount: int) -> AccountBalanc
     """Hold `amount` yen for an accepted transfer (pending_debits += amount). Caller holds the row lock."""
     if amount <= 0:
         raise ValueError("a hold must be a positive amount")
-    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") + amount,
-                                                        as_of=timezone.now())
-    account.refresh_from_db(fields=["pending_debits", "as_of"])
-    return account
+    return _pending_debits_move(account=account, delta=amount)
 
 
 def account_hold_release(*, account: AccountBalance, amount: int) -> AccountBalance:
@@ -240,7 +239,13 @@ def account_hold_release(*, account: AccountBalance, amount: int) -> AccountBala
     Never goes below zero: the CHECK constraint refuses it, which would roll the caller back."""
     if amount <= 0:
         raise ValueError("a hold release must be a positive amount")
-    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") - amount,
-                                                        as_of=timezone.now())
-    account.refresh_from_db(fields=["pending_debits", "as_of"])
+    return _pending_debits_move(account=account, delta=-amount)
+
+
+def _pending_debits_move(*, account: AccountBalance, delta: int) -> AccountBalance:
+    """pending_debits += delta in one UPDATE. The caller holds the row lock, so the locked read plus
+    `delta` is the stored value: no re-read inside the locked section."""
+    now = timezone.now()
+    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") + delta, as_of=now)
+    account.pending_debits, account.as_of = account.pending_debits + delta, now
     return account

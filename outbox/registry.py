@@ -15,7 +15,7 @@ the relay's short claim or settle transaction, so they may append events and enq
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -231,6 +231,17 @@ class Projection:
     apply: Callable[[Event], None]
     reset: Callable[[], None]
     aggregate_types: frozenset[str] | None = None
+    # Optional: fold one append's events (same aggregate, version order) with one read and one write
+    # instead of one of each per event. `event_append` prefers it; rebuilds use `apply`.
+    apply_batch: Callable[[Sequence[Event]], None] | None = None
+
+    def apply_appended(self, events: Sequence[Event]) -> None:
+        """Fold the events of one append (inside the appending transaction)."""
+        if self.apply_batch is not None:
+            self.apply_batch(events)
+            return
+        for event in events:
+            self.apply(event)
 
     def follows(self, aggregate_type: str) -> bool:
         return self.aggregate_types is None or aggregate_type in self.aggregate_types
@@ -240,10 +251,12 @@ _projections: dict[str, Projection] = {}
 
 
 def register_projection(name: str, *, apply: Callable[[Event], None], reset: Callable[[], None],
-                        aggregate_types: Iterable[str] | None = None) -> Projection:
+                        aggregate_types: Iterable[str] | None = None,
+                        apply_batch: Callable[[Sequence[Event]], None] | None = None) -> Projection:
     """Register a projection; `apply(event)` runs for each appended event of the followed aggregate types."""
     projection = Projection(name=name, apply=apply, reset=reset,
-                            aggregate_types=frozenset(aggregate_types) if aggregate_types is not None else None)
+                            aggregate_types=frozenset(aggregate_types) if aggregate_types is not None else None,
+                            apply_batch=apply_batch)
     existing = _projections.get(name)
     if existing is not None and existing != projection:
         raise ImproperlyConfigured(f"A projection named {name!r} is already registered.")

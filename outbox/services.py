@@ -129,8 +129,7 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
                                 current_version=current_version) from exc
 
     for projection in registry.projections_for(aggregate_type):
-        for event in rows:
-            projection.apply(event)
+        projection.apply_appended(rows)
     every = aggregate.snapshot_every
     if every and rows[-1].version // every > expected_version // every:
         snapshot_save(aggregate_id=aggregate_id)

@@ -12,11 +12,13 @@ class TransfersConfig(AppConfig):
         from transfers import handlers
         from transfers.checks import register_transfer_checks
         from transfers.projections import (PROJECTION_NAME, transfer_fold, transfer_initial_state,
-                                           transfer_projection_apply, transfer_projection_reset)
+                                           transfer_projection_apply, transfer_projection_apply_batch,
+                                           transfer_projection_reset)
 
         registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
                                     initial_state=transfer_initial_state)
         registry.register_projection(PROJECTION_NAME, apply=transfer_projection_apply,
+                                     apply_batch=transfer_projection_apply_batch,
                                      reset=transfer_projection_reset, aggregate_types={ev.AGGREGATE_TYPE})
         registry.register_handler(ev.KIND_WITHDRAW, handlers.WithdrawHandler())
         registry.register_handler(ev.KIND_DEPOSIT, handlers.DepositHandler())

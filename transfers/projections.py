@@ -6,6 +6,7 @@ same state stored in columns, so a rebuild (`manage.py rebuild_projections`) giv
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -83,12 +84,20 @@ def transfer_state_of_row(row: Transfer) -> dict[str, Any]:
 
 
 def transfer_projection_apply(event: Event) -> None:
-    """Fold one appended event into the `Transfer` row (inside the appending transaction)."""
-    row = Transfer.objects.filter(aggregate_id=event.aggregate_id).first()
-    state = transfer_fold(transfer_state_of_row(row) if row else transfer_initial_state(), event)
+    """Fold one event into the `Transfer` row (rebuilds replay events one by one)."""
+    transfer_projection_apply_batch([event])
+
+
+def transfer_projection_apply_batch(events: Sequence[Event]) -> None:
+    """Fold one append's events (one aggregate, version order) into the `Transfer` row with one read and
+    one write, inside the appending transaction."""
+    row = Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
+    state = transfer_state_of_row(row) if row else transfer_initial_state()
+    for event in events:
+        state = transfer_fold(state, event)
     values = {column: state[key] for key, column in STATE_COLUMNS.items()}
     values.update(created_at=_parse(state["createdAt"]), updated_at=_parse(state["updatedAt"]),
-                  last_event_position=event.position)
+                  last_event_position=events[-1].position)
     if row is None:
         Transfer.objects.create(**values)
     else:

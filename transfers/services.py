@@ -1,7 +1,10 @@
 """Every state change of a transfer (flows.md R5–R7, R20–R30, R38): one transaction each.
 
-Lock order everywhere: the `Transfer` projection row, then the read-model `AccountBalance` rows in
-ascending account id, then (inside `event_append`) the event position counter. Each step checks its
+Lock order everywhere: the `Transfer` projection row, then the read-model `AccountBalance` row(s) that the
+step changes (ascending account id), then (inside `event_append`) the event position counter. The counter
+serialises every event-writing transaction until its commit, so each step does all its other writes first
+and appends its events last: the shared lock is held for the append, the projection and the commit only.
+Each step checks its
 events against saga.TRANSITIONS before appending, so a duplicate relay result is a no-op and an
 illegal transition can never be written. Network calls to core happen only outside transactions
 (the relay's `deliver`, or before the operator services open theirs).
@@ -20,6 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from balance.models import AccountBalance
+from balance.selectors import account_find
 from balance.services import Posting, account_hold_place, account_hold_release, accounts_lock, posting_apply
 from config.api import iso_time
 from config.errors import ApplicationError, ConflictError, NotFoundError
@@ -175,8 +179,9 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
                 fingerprint=request_fingerprint(body))
             if stored is not None:
                 return TransferRequestAnswer(status_code=stored.status_code, body=stored.body, replayed=True)
-        accounts = accounts_lock(account_ids=[request.source_account_id, request.target_account_id])
-        source = accounts.get(request.source_account_id)
+        # Only the source's hold changes: the target is read, never locked, so transfers to one popular
+        # account do not queue behind each other here.
+        source = accounts_lock(account_ids=[request.source_account_id]).get(request.source_account_id)
         if source is None and request.source_account_id == user.primary_account_id:
             raise TransferInvalidError(SOURCE_NOT_FOUND_MESSAGE, code="SOURCE_ACCOUNT_NOT_FOUND",
                                        extra={"error": "Account not found"})
@@ -186,7 +191,7 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
         if source.status != "ACTIVE":
             raise TransferInvalidError(SOURCE_NOT_FOUND_MESSAGE, code="SOURCE_ACCOUNT_NOT_ACTIVE",
                                        extra={"error": f"Source account is {source.status}"})
-        target = accounts.get(request.target_account_id)
+        target = account_find(account_id=request.target_account_id)
         if target is None or target.status != "ACTIVE":
             diagnostic = "Account not found" if target is None else f"Target account is {target.status}"
             raise TransferInvalidError(TARGET_NOT_FOUND_MESSAGE, code="TARGET_ACCOUNT_NOT_FOUND",
@@ -205,15 +210,15 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
             data["reason"] = ev.REASON_INSUFFICIENT_BALANCE
             data["transferDetails"]["failureReason"] = ev.REASON_INSUFFICIENT_BALANCE
             saga.phase_after(saga.NEW, [(ev.TRANSFER_REJECTED, ev.STATUS_REJECTED)])
+            rejected_body = {"message": INSUFFICIENT_MESSAGE, "transactionId": transaction_id}
+            if idempotency_key is not None:
+                request_idempotency_store(scope=IDEMPOTENCY_SCOPE, owner=str(user.public_id or user.pk),
+                                          key=idempotency_key, status_code=400, body=rejected_body)
             event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=aggregate_id, expected_version=0,
                          actor=actor, correlation_id=transaction_id, events=[NewEvent(
                              type=ev.TRANSFER_REJECTED, data=data, status=ev.STATUS_REJECTED,
                              metadata={**metadata, "transactionCategory": ev.CATEGORY_TRANSFER_FAILED}),
                          ])
-            rejected_body = {"message": INSUFFICIENT_MESSAGE, "transactionId": transaction_id}
-            if idempotency_key is not None:
-                request_idempotency_store(scope=IDEMPOTENCY_SCOPE, owner=str(user.public_id or user.pk),
-                                          key=idempotency_key, status_code=400, body=rejected_body)
         else:
             if _daily_total(source_account_id=source.account_id, now=now) + request.amount_yen > \
                     settings.TRANSFER_DAILY_LIMIT:
@@ -232,15 +237,6 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
             }
             saga.phase_after(saga.NEW, [(ev.TRANSFER_REQUESTED, ev.STATUS_RECEIVED),
                                         (ev.WITHDRAW_REQUESTED, ev.STATUS_WITHDRAW_REQUESTED)])
-            event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=aggregate_id, expected_version=0,
-                         actor=actor, correlation_id=transaction_id, events=[
-                             NewEvent(type=ev.TRANSFER_REQUESTED, status=ev.STATUS_RECEIVED,
-                                      data=_requested_data(transaction_id=transaction_id, request=request,
-                                                           timestamp=timestamp),
-                                      metadata={**metadata, "transactionCategory": ev.CATEGORY_TRANSFER}),
-                             NewEvent(type=ev.WITHDRAW_REQUESTED, status=ev.STATUS_WITHDRAW_REQUESTED,
-                                      leg=ev.LEG_WITHDRAW, data=withdraw_data, metadata=metadata),
-                         ])
             account_hold_place(account=source, amount=request.amount_yen)
             outbox_enqueue(key=withdraw_key, kind=ev.KIND_WITHDRAW, aggregate_id=aggregate_id, event_version=2,
                            event_type=ev.WITHDRAW_REQUESTED, payload={
@@ -253,6 +249,15 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
             if idempotency_key is not None:
                 request_idempotency_store(scope=IDEMPOTENCY_SCOPE, owner=str(user.public_id or user.pk),
                                           key=idempotency_key, status_code=202, body=accepted)
+            event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=aggregate_id, expected_version=0,
+                         actor=actor, correlation_id=transaction_id, events=[
+                             NewEvent(type=ev.TRANSFER_REQUESTED, status=ev.STATUS_RECEIVED,
+                                      data=_requested_data(transaction_id=transaction_id, request=request,
+                                                           timestamp=timestamp),
+                                      metadata={**metadata, "transactionCategory": ev.CATEGORY_TRANSFER}),
+                             NewEvent(type=ev.WITHDRAW_REQUESTED, status=ev.STATUS_WITHDRAW_REQUESTED,
+                                      leg=ev.LEG_WITHDRAW, data=withdraw_data, metadata=metadata),
+                         ])
     if rejected_body is not None:
         logger.info("transfer rejected (insufficient balance) id=%s", rejected_body["transactionId"])
         raise InsufficientFundsError(INSUFFICIENT_MESSAGE, extra={"transactionId": rejected_body["transactionId"]})
@@ -290,8 +295,15 @@ def _transfer_lock(*, transaction_id: str) -> Transfer:
     return transfer
 
 
+def _checked(transfer: Transfer, events: list[NewEvent]) -> list[NewEvent]:
+    """`events` after checking them against the saga table (before any write of the step)."""
+    saga.phase_after(transfer.phase, [(event.type, event.status) for event in events])
+    return events
+
+
 def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
-    """Check the batch against the saga table, then append it at the transfer's next versions."""
+    """Check the batch against the saga table, then append it at the transfer's next versions. Steps call
+    this last: the position counter it locks is shared by every event-writing transaction."""
     saga.phase_after(transfer.phase, [(event.type, event.status) for event in events])
     return event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
                         expected_version=transfer.version, events=events, actor=actor,
@@ -326,8 +338,7 @@ def transfer_leg_start(*, transaction_id: str, leg: str, actor: str) -> bool:
 
 def _withdraw_applied(*, transfer: Transfer, result: LegResult, actor: str) -> None:
     deposit_key = ev.outbox_key(ev.KIND_DEPOSIT, transfer.transaction_id)
-    accounts = accounts_lock(account_ids=[transfer.source_account_id, transfer.target_account_id])
-    appended = _append(transfer=transfer, actor=actor, events=[
+    events = _checked(transfer, [
         NewEvent(type=ev.WITHDRAW_PROCESSED, status=ev.STATUS_COMPLETED, leg=ev.LEG_WITHDRAW,
                  data=result.processed_data()),
         NewEvent(type=ev.DEPOSIT_REQUESTED, status=ev.STATUS_DEPOSIT_REQUESTED, leg=ev.LEG_DEPOSIT, data={
@@ -340,7 +351,7 @@ def _withdraw_applied(*, transfer: Transfer, result: LegResult, actor: str) -> N
                                 "description": f"振込入金: {transfer.source_account_id}から"},
             "outboxRecordId": deposit_key, "idempotencyKey": deposit_key}),
     ])
-    source = accounts.get(transfer.source_account_id)
+    source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
     if source is not None:
         account_hold_release(account=source, amount=transfer.amount)
         posting_apply(account=source, posting=Posting(
@@ -349,17 +360,17 @@ def _withdraw_applied(*, transfer: Transfer, result: LegResult, actor: str) -> N
             description=ev.core_description(ev.LEG_WITHDRAW, transfer.transaction_id),
             transfer_id=transfer.transaction_id, target_account_id=transfer.target_account_id))
     outbox_enqueue(key=deposit_key, kind=ev.KIND_DEPOSIT, aggregate_id=transfer.aggregate_id,
-                   event_version=appended[-1].version, event_type=ev.DEPOSIT_REQUESTED, payload={
+                   event_version=transfer.version + 2, event_type=ev.DEPOSIT_REQUESTED, payload={
                        "accountId": transfer.target_account_id, "sourceAccountId": transfer.source_account_id,
                        "amount": transfer.amount, "transactionId": transfer.transaction_id,
-                       "aggregateId": transfer.aggregate_id, "version": appended[-1].version,
+                       "aggregateId": transfer.aggregate_id, "version": transfer.version + 2,
                        "description": ev.core_description(ev.LEG_DEPOSIT, transfer.transaction_id)})
+    _append(transfer=transfer, actor=actor, events=events)
 
 
 def _withdraw_refused(*, transfer: Transfer, result: LegResult, actor: str) -> None:
-    accounts = accounts_lock(account_ids=[transfer.source_account_id])
     error = dict(result.error or {})
-    appended = _append(transfer=transfer, actor=actor, events=[
+    events = _checked(transfer, [
         NewEvent(type=ev.WITHDRAW_PROCESSED, status=ev.STATUS_FAILED, leg=ev.LEG_WITHDRAW,
                  data=result.processed_data()),
         NewEvent(type=ev.TRANSFER_FAILED, status=ev.STATUS_FAILED, leg=ev.LEG_WITHDRAW, data={
@@ -368,17 +379,17 @@ def _withdraw_refused(*, transfer: Transfer, result: LegResult, actor: str) -> N
             "reason": error.get("code", "WITHDRAW_REFUSED"), "failedAt": iso_time(timezone.now()),
             "aggregateId": transfer.aggregate_id, "version": transfer.version + 2}),
     ])
-    source = accounts.get(transfer.source_account_id)
+    source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
     if source is not None:
         account_hold_release(account=source, amount=transfer.amount)
-    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_FAILED, version=appended[-1].version,
+    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_FAILED, version=transfer.version + 2,
                   event_type=ev.TRANSFER_FAILED, payload={"outcome": "failed", "reason": error.get("code", ""),
                                                           "message": error.get("message", "")})
+    _append(transfer=transfer, actor=actor, events=events)
 
 
 def _deposit_applied(*, transfer: Transfer, result: LegResult, actor: str) -> None:
-    accounts = accounts_lock(account_ids=[transfer.source_account_id, transfer.target_account_id])
-    appended = _append(transfer=transfer, actor=actor, events=[
+    events = _checked(transfer, [
         NewEvent(type=ev.DEPOSIT_PROCESSED, status=ev.STATUS_COMPLETED, leg=ev.LEG_DEPOSIT,
                  data=result.processed_data()),
         NewEvent(type=ev.TRANSFER_COMPLETED, status=ev.STATUS_COMPLETED, leg=ev.LEG_DEPOSIT, data={
@@ -387,21 +398,22 @@ def _deposit_applied(*, transfer: Transfer, result: LegResult, actor: str) -> No
             "completedAt": iso_time(timezone.now()), "aggregateId": transfer.aggregate_id,
             "version": transfer.version + 2}),
     ])
-    target = accounts.get(transfer.target_account_id)
+    target = accounts_lock(account_ids=[transfer.target_account_id]).get(transfer.target_account_id)
     if target is not None:
         posting_apply(account=target, posting=Posting(
             core_transaction_id=result.core_transaction_id, account_id=target.account_id, type="TRANSFER_DEPOSIT",
             amount=transfer.amount, timestamp=_posting_timestamp(result.timestamp),
             description=ev.core_description(ev.LEG_DEPOSIT, transfer.transaction_id),
             transfer_id=transfer.transaction_id, source_account_id=transfer.source_account_id))
-    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_COMPLETED, version=appended[-1].version,
+    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_COMPLETED, version=transfer.version + 2,
                   event_type=ev.TRANSFER_COMPLETED, payload={"outcome": "completed"})
+    _append(transfer=transfer, actor=actor, events=events)
 
 
 def _deposit_refused(*, transfer: Transfer, result: LegResult, actor: str) -> None:
     refund_key = ev.outbox_key(ev.KIND_REFUND, transfer.transaction_id)
     error = dict(result.error or {})
-    appended = _append(transfer=transfer, actor=actor, events=[
+    events = _checked(transfer, [
         NewEvent(type=ev.DEPOSIT_PROCESSED, status=ev.STATUS_FAILED, leg=ev.LEG_DEPOSIT,
                  data=result.processed_data()),
         NewEvent(type=ev.COMPENSATION_REQUESTED, status=ev.STATUS_COMPENSATION_REQUESTED, leg=ev.LEG_COMPENSATION,
@@ -412,17 +424,17 @@ def _deposit_refused(*, transfer: Transfer, result: LegResult, actor: str) -> No
                        "outboxRecordId": refund_key, "idempotencyKey": refund_key}),
     ])
     outbox_enqueue(key=refund_key, kind=ev.KIND_REFUND, aggregate_id=transfer.aggregate_id,
-                   event_version=appended[-1].version, event_type=ev.COMPENSATION_REQUESTED, payload={
+                   event_version=transfer.version + 2, event_type=ev.COMPENSATION_REQUESTED, payload={
                        "accountId": transfer.source_account_id, "targetAccountId": transfer.target_account_id,
                        "amount": transfer.amount, "transactionId": transfer.transaction_id,
-                       "aggregateId": transfer.aggregate_id, "version": appended[-1].version,
+                       "aggregateId": transfer.aggregate_id, "version": transfer.version + 2,
                        "reason": error.get("code", ""),
                        "description": ev.core_description(ev.LEG_COMPENSATION, transfer.transaction_id)})
+    _append(transfer=transfer, actor=actor, events=events)
 
 
 def _refund_applied(*, transfer: Transfer, result: LegResult, actor: str) -> None:
-    accounts = accounts_lock(account_ids=[transfer.source_account_id])
-    appended = _append(transfer=transfer, actor=actor, events=[
+    events = _checked(transfer, [
         NewEvent(type=ev.COMPENSATION_PROCESSED, status=ev.STATUS_COMPLETED, leg=ev.LEG_COMPENSATION,
                  data=result.processed_data()),
         NewEvent(type=ev.TRANSFER_COMPENSATED, status=ev.STATUS_COMPENSATED, leg=ev.LEG_COMPENSATION, data={
@@ -431,15 +443,16 @@ def _refund_applied(*, transfer: Transfer, result: LegResult, actor: str) -> Non
             "compensatedAt": iso_time(timezone.now()), "aggregateId": transfer.aggregate_id,
             "version": transfer.version + 2}),
     ])
-    source = accounts.get(transfer.source_account_id)
+    source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
     if source is not None:
         posting_apply(account=source, posting=Posting(
             core_transaction_id=result.core_transaction_id, account_id=source.account_id, type=ev.CORE_TYPE_REFUND,
             amount=transfer.amount, timestamp=_posting_timestamp(result.timestamp),
             description=ev.core_description(ev.LEG_COMPENSATION, transfer.transaction_id),
             transfer_id=transfer.transaction_id, source_account_id=transfer.target_account_id))
-    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_FAILED, version=appended[-1].version,
+    _mail_enqueue(transfer=transfer, kind=ev.KIND_MAIL_FAILED, version=transfer.version + 2,
                   event_type=ev.TRANSFER_COMPENSATED, payload={"outcome": "compensated"})
+    _append(transfer=transfer, actor=actor, events=events)
 
 
 _STEPS = {
