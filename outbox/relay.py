@@ -4,8 +4,12 @@
    excluding any row with an earlier open (`pending`/`processing`) row of the same aggregate in the same
    queue (per-aggregate order; mail rows live on the `notify` queue and never block money legs on `core`).
    Rows become `processing`, `locked_by` = this batch's worker token, `locked_until` = db now + lease,
-   `retry_count` + 1; handlers' `on_claim` hooks run in the same transaction.
-2. Deliver each message with no transaction open (network I/O).
+   `retry_count` + 1. Nothing else happens in it, so it holds no lock that other writers share.
+2. Start each message just before its delivery: the handler's `on_claim` hook (e.g. PROCESSING_STARTED)
+   runs in its own short transaction, so a batch of 50 never holds the event-position counter across 50
+   appends. A crash between claim and start leaves the row `processing`; the lease reclaim hands it out
+   again and the hook runs then (hooks are idempotent: a leg that already started appends nothing).
+   Deliver each message with no transaction open (network I/O).
 3. Settle each message in its own short transaction, fenced: the row is updated only while it is still
    `processing` and locked by this token, otherwise the result is discarded (another worker took over
    after our lease expired; idempotency keys make that safe). The attempt row is written with it.
@@ -83,29 +87,25 @@ class DrainResult:
         return self.last_batch_claimed >= self.batch_size
 
 
-def claim(*, queue: str, worker_id: str, batch_size: int,
-          lease_seconds: float) -> tuple[list[OutboxMessage], dict[int, str]]:
-    """Claim a batch in one short transaction and run the handlers' on_claim hooks inside it.
-
-    Returns the claimed rows and {message id: error} for rows whose on_claim hook raised (each hook runs
-    in a savepoint, so one bad row cannot block the queue; it is settled as a retryable failure).
-    """
-    hook_errors: dict[int, str] = {}
+def claim(*, queue: str, worker_id: str, batch_size: int, lease_seconds: float) -> list[OutboxMessage]:
+    """Claim a batch of due rows of `queue` in one short transaction (no hooks run in it)."""
     with transaction.atomic(durable=True):
-        messages = sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
-                                      lease_seconds=lease_seconds)
-        for message in messages:
-            handler = registry.handler_find(message.kind)
-            if handler is None or handler.on_claim is None:
-                continue
-            try:
-                with transaction.atomic():
-                    handler.on_claim(message)
-            except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error
-                logger.warning("outbox on_claim failed message=%s key=%s: %s", message.id, message.key,
-                               type(exc).__name__)
-                hook_errors[message.id] = f"on_claim failed: {type(exc).__name__}"
-    return messages, hook_errors
+        return sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
+                                  lease_seconds=lease_seconds)
+
+
+def start(*, message: OutboxMessage, handler: RegisteredHandler | None) -> str | None:
+    """Run the handler's `on_claim` hook in its own transaction, right before delivery. Returns None, or
+    the error to record as a retryable attempt when the hook raised (its transaction rolled back)."""
+    if handler is None or handler.on_claim is None:
+        return None
+    try:
+        with transaction.atomic(durable=True):
+            handler.on_claim(message)
+    except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error
+        logger.warning("outbox on_claim failed message=%s key=%s: %s", message.id, message.key, type(exc).__name__)
+        return f"on_claim failed: {type(exc).__name__}"
+    return None
 
 
 def deliver(*, message: OutboxMessage, handler: RegisteredHandler | None) -> Delivery:
@@ -224,8 +224,7 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
     while max_batches is None or result.batches < max_batches:
         token = worker_id or worker_id_new()
         claimed_at = time.monotonic()
-        messages, hook_errors = claim(queue=queue, worker_id=token, batch_size=batch_size,
-                                      lease_seconds=lease_seconds)
+        messages = claim(queue=queue, worker_id=token, batch_size=batch_size, lease_seconds=lease_seconds)
         result.batches += 1
         result.claimed += len(messages)
         result.last_batch_claimed = len(messages)
@@ -239,8 +238,9 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
                 logger.warning("outbox lease budget spent: released %s message(s) of queue %s", len(rest), queue)
                 break
             handler = registry.handler_find(message.kind)
-            if message.id in hook_errors:
-                delivery = Delivery.retry(error=hook_errors[message.id])
+            hook_error = start(message=message, handler=handler)
+            if hook_error is not None:
+                delivery = Delivery.retry(error=hook_error)
             else:
                 delivery = deliver(message=message, handler=handler)
             outcome = settle(message=message, delivery=delivery, handler=handler, worker_id=token)

@@ -91,7 +91,8 @@ def transfer_projection_apply(event: Event) -> None:
 def transfer_projection_apply_batch(events: Sequence[Event]) -> None:
     """Fold one append's events (one aggregate, version order) into the `Transfer` row with one read and
     one write, inside the appending transaction."""
-    row = Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
+    # Version 1 starts the aggregate, so there is no row to read yet (one round trip less per accept).
+    row = None if events[0].version == 1 else Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
     state = transfer_state_of_row(row) if row else transfer_initial_state()
     for event in events:
         state = transfer_fold(state, event)

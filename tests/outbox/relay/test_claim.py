@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models.functions import Now
 
-from outbox import relay
+from outbox import registry, relay
 from outbox.models import OutboxMessage, OutboxStatus
 from tests.fixtures.outbox import ScriptedHandler, enqueue_messages
 
@@ -24,10 +24,9 @@ def test_claim_marks_due_rows_processing_with_a_lease_and_counts_the_attempt(db,
     messages = enqueue_messages(kind="test_withdraw", count=3)
     enqueue_messages(kind="test_mail", count=1)
     # when a worker claims a batch of two from the core queue with a 60 s lease
-    claimed, hook_errors = relay.claim(queue="core", worker_id="w1", batch_size=2, lease_seconds=60)
+    claimed = relay.claim(queue="core", worker_id="w1", batch_size=2, lease_seconds=60)
     # then the two oldest core rows are processing, locked by the worker until ~60 s later, attempt 1
     assert [message.id for message in claimed] == [messages[0].id, messages[1].id]
-    assert hook_errors == {}
     for message in claimed:
         assert (message.status, message.locked_by, message.retry_count) == (OutboxStatus.PROCESSING, "w1", 1)
         assert 59 <= (message.locked_until - message.updated_at).total_seconds() <= 61
@@ -40,7 +39,7 @@ def test_claim_skips_rows_that_are_not_due_yet(db, handlers):
     later = enqueue_messages(kind="test_withdraw", count=1, key_prefix="later", delay_seconds=30)[0]
     due = enqueue_messages(kind="test_withdraw", count=1, key_prefix="due")[0]
     # when a worker claims
-    claimed, _ = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
+    claimed = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
     # then only the due row is claimed
     assert [message.id for message in claimed] == [due.id]
     assert OutboxMessage.objects.get(pk=later.pk).status == OutboxStatus.PENDING
@@ -52,20 +51,26 @@ def test_claim_orders_by_next_attempt_time_then_id(db, handlers):
     OutboxMessage.objects.filter(pk=second.pk).update(next_attempt_at=Now() - dt.timedelta(seconds=10))
     OutboxMessage.objects.filter(pk=third.pk).update(next_attempt_at=Now() - dt.timedelta(seconds=5))
     # when a worker claims them
-    claimed, _ = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
+    claimed = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
     # then the row with the latest next_attempt_at comes last
     assert [message.id for message in claimed] == [second.id, third.id, first.id]
 
 
-def test_claim_runs_on_claim_hooks_inside_the_claim_transaction(db, handlers):
-    # given a handler whose on_claim checks it runs in a transaction
+def test_on_claim_runs_in_its_own_transaction_before_each_delivery_not_in_the_claim(db, handlers):
+    # given a handler that records, in on_claim, whether a transaction is open and what was delivered so far
     seen = []
-    handlers["core"].on_claim_action = lambda message: seen.append(connection.in_atomic_block)
-    enqueue_messages(kind="test_withdraw", count=2)
-    # when claiming
-    relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
-    # then each hook ran inside the claim transaction
-    assert seen == [True, True]
+    handlers["core"].on_claim_action = lambda message: seen.append(
+        (message.key, connection.in_atomic_block, list(handlers["core"].hook_calls("deliver"))))
+    first, second = enqueue_messages(kind="test_withdraw", count=2)
+    # when claiming only, no hook runs
+    claimed = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
+    assert seen == []
+    # when the relay then works through the claimed batch
+    for message in claimed:
+        assert relay.start(message=message, handler=registry.handler_find(message.kind)) is None
+        relay.deliver(message=message, handler=registry.handler_find(message.kind))
+    # then each hook ran inside its own transaction, right before that row's delivery
+    assert seen == [(first.key, True, []), (second.key, True, [first.key])]
 
 
 def test_on_claim_failure_of_one_row_does_not_block_the_batch(db, handlers, fast_retries):
@@ -105,7 +110,7 @@ def test_claim_skips_rows_locked_by_another_claimer(transactional_db, handlers):
     assert holding.wait(10)
     try:
         # when this worker claims
-        claimed, _ = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
+        claimed = relay.claim(queue="core", worker_id="w1", batch_size=10, lease_seconds=60)
     finally:
         release.set()
         holder.join()

@@ -26,7 +26,7 @@ def _enqueue(key: str, kind: str, aggregate_id: str) -> OutboxMessage:
 
 
 def _claimed_keys(queue: str) -> list[str]:
-    claimed, _ = relay.claim(queue=queue, worker_id=f"w-{queue}", batch_size=10, lease_seconds=60)
+    claimed = relay.claim(queue=queue, worker_id=f"w-{queue}", batch_size=10, lease_seconds=60)
     return [message.key for message in claimed]
 
 

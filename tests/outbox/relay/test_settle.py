@@ -54,7 +54,7 @@ def test_success_without_hooks_takes_the_one_statement_path(db, register_outbox_
     # given a hook-less handler and a claimed message
     register_outbox_handler("test_effect", EffectHandler())
     [message] = enqueue_messages(kind="test_effect", count=1)
-    [claimed], _ = relay.claim(queue="core", worker_id="w1", batch_size=1, lease_seconds=60)
+    [claimed] = relay.claim(queue="core", worker_id="w1", batch_size=1, lease_seconds=60)
     # when its success is settled
     with CaptureQueriesContext(connection) as queries:
         relay.settle(message=claimed, delivery=Delivery.success(http_status=200),
@@ -160,7 +160,7 @@ def test_defer_returns_the_row_without_consuming_an_attempt(db, withdraw):
 def test_result_of_a_worker_that_lost_its_lease_is_discarded(db, withdraw, caplog):
     # given a message claimed by w1, then reclaimed and claimed by w2 after w1's lease expired
     [message] = enqueue_messages(kind="test_withdraw", count=1)
-    [claimed_by_w1], _ = relay.claim(queue="core", worker_id="w1", batch_size=1, lease_seconds=60)
+    [claimed_by_w1] = relay.claim(queue="core", worker_id="w1", batch_size=1, lease_seconds=60)
     OutboxMessage.objects.filter(pk=message.pk).update(locked_by="w2")
     # when w1 finally settles its (late) result
     with caplog.at_level(logging.WARNING, logger="bank.outbox.relay"):
