@@ -7,6 +7,9 @@ one, and that wait counts in its latency), so the generator costs little CPU nex
 
     .venv/bin/python -m bench.tx_load <host> <port> <method> <path> <headers JSON> <body> <rate> <seconds> <connections>
 
+`<headers JSON>` may instead be `@<file>`: a JSON list of {"headers": {...}, "body": "..."}; request i then uses
+entry i mod len(list) (many customers, each with its own token and body), and `<body>` is ignored.
+
 Speaks the ready/go line protocol of bench/procs.py; reports {sent, status counts, latencies in ms (sorted
 sample), lag of the dispatcher, first/last send times on the wall clock}.
 """
@@ -73,7 +76,8 @@ class Connection:
         return status
 
 
-async def run(host: str, port: int, request: bytes, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+async def run(host: str, port: int, requests: list[bytes], rate: float, seconds: float,
+              connections: int) -> dict[str, Any]:
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         connection = Connection(host, port)
@@ -85,7 +89,7 @@ async def run(host: str, port: int, request: bytes, rate: float, seconds: float,
     max_lag = 0.0
     tasks: set[asyncio.Task] = set()
 
-    async def one(due: float) -> None:
+    async def one(due: float, request: bytes) -> None:
         connection = await pool.get()
         try:
             status = await connection.exchange(request)
@@ -105,7 +109,7 @@ async def run(host: str, port: int, request: bytes, rate: float, seconds: float,
         if delay > 0:
             await asyncio.sleep(delay)
         max_lag = max(max_lag, time.perf_counter() - due)
-        task = asyncio.create_task(one(due))
+        task = asyncio.create_task(one(due, requests[index % len(requests)]))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     send_seconds = time.perf_counter() - loop_start
@@ -123,9 +127,14 @@ def main() -> None:
     from bench.procs import child_report, child_wait_for_go
 
     host, port, method, path, headers_json, body, rate, seconds, connections = sys.argv[1:10]
-    request = _request_bytes(method, path, f"{host}:{port}", json.loads(headers_json), body)
+    if headers_json.startswith("@"):
+        with open(headers_json[1:], encoding="utf-8") as file:
+            entries = json.load(file)
+    else:
+        entries = [{"headers": json.loads(headers_json), "body": body}]
+    requests = [_request_bytes(method, path, f"{host}:{port}", entry["headers"], entry["body"]) for entry in entries]
     child_wait_for_go()
-    child_report(asyncio.run(run(host, int(port), request, float(rate), float(seconds), int(connections))))
+    child_report(asyncio.run(run(host, int(port), requests, float(rate), float(seconds), int(connections))))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from config.celery import app
 from outbox import tasks
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_enqueue
-from tests.fixtures.outbox import EffectHandler, effect_counts
+from tests.fixtures.outbox import EffectHandler, effect_counts, process_stop
 from tests.outbox.relay.test_worker_killed import _database_url
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -41,12 +40,7 @@ def celery_worker_process(transactional_db, register_outbox_handler, effect_stor
     worker = subprocess.Popen([sys.executable, "-m", "tests.outbox.tasks.celery_worker_process"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     yield worker
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(10)
+    process_stop(worker)
 
 
 def test_wake_up_reaches_a_real_worker_and_a_lost_one_is_covered_by_the_sweep(celery_worker_process, monkeypatch):

@@ -31,6 +31,7 @@ from outbox import core_client, tasks
 from outbox.checks import invariants_check
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_replay
+from tests.fixtures.outbox import process_stop
 from transfers import saga
 from transfers.models import Transfer
 from transfers.services import InsufficientFundsError, transfer_request
@@ -64,16 +65,6 @@ def _start_worker(env: dict, index: int) -> subprocess.Popen:
          "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel", "ERROR",
          "--hostname", f"bank-{index}-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(10)
 
 
 @pytest.fixture
@@ -173,7 +164,7 @@ def test_bank_invariants_hold_under_faults_and_a_killed_worker(ten_accounts, cor
         stop_beat.set()
         beat_thread.join(10)
         for worker in workers:
-            _stop(worker)
+            process_stop(worker)
         app.control.purge()
 
     transfers = list(Transfer.objects.all())
