@@ -18,6 +18,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # a script in bench/:
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
@@ -480,6 +481,18 @@ def _cpu_line(cpu: dict[str, float]) -> str:
     return ", ".join(parts) + f" (busy {cpu['machine_busy_pct']} %)"
 
 
+BENCH_GROUPS = ("web", "relay worker", "core mock", "postgres", "redis", "beat")
+
+
+def cpu_per_transfer(run: dict[str, Any]) -> dict[str, float]:
+    """CPU milliseconds per completed transfer of each process group during the load, for a run whose backlog
+    stayed flat (its work was done inside the measured window), plus `total` and the cores 100/s would need."""
+    cpu, completed = run["load"]["cpu"], run["db"]["completed"]
+    per = {label: cpu[label] * 1000 / completed for label in BENCH_GROUPS if label in cpu and completed}
+    total = sum(per.values())
+    return {**per, "total": total, "cores_at_100_per_s": total * E2E_RATE / 1000}
+
+
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     ours, raw = results["max"]["rps"], results["raw"]["rps"]
     p99 = results["fixed"]["latency_ms"]["p99"]
@@ -518,6 +531,11 @@ def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
         f"{backlog['drain_after_load_s']} s after the load stopped. Accept latency during this run (client, from "
         f"intended send time): p50 {_f(load['latency_ms']['p50'])} ms, p99 {_f(load['latency_ms']['p99'])} ms. CPU: "
         f"{_cpu_line(load['cpu'])}.", "",
+        *([f"CPU per completed transfer (this run kept up, so its work fell inside the measured window): "
+           + ", ".join(f"{label} {ms:.1f} ms" for label, ms in per.items() if label not in ("total", "cores_at_100_per_s"))
+           + f"; total **{per['total']:.1f} ms**, so {E2E_RATE:g} transfers/s need about "
+           f"**{per['cores_at_100_per_s']:.1f} cores** of this machine's {os.cpu_count()}.", ""]
+          if backlog_flat(e2e) and (per := cpu_per_transfer(e2e)) else []),
     ]
 
 
