@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import transaction
 
 from outbox import registry, sql
+from outbox.breaker import core_breaker
 from outbox.models import AttemptOutcome, OutboxMessage, OutboxStatus
 from outbox.registry import Delivery, DeliveryOutcome, RegisteredHandler
 from outbox.services import message_dead_letter_alert
@@ -221,6 +222,7 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     lease_seconds = lease_seconds or settings.OUTBOX_LEASE_SECONDS
     result = DrainResult(queue=queue, batch_size=batch_size)
+    breaker = core_breaker() if queue == settings.OUTBOX_CORE_QUEUE else None  # R18
     while max_batches is None or result.batches < max_batches:
         token = worker_id or worker_id_new()
         claimed_at = time.monotonic()
@@ -238,11 +240,16 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
                 logger.warning("outbox lease budget spent: released %s message(s) of queue %s", len(rest), queue)
                 break
             handler = registry.handler_find(message.kind)
-            hook_error = start(message=message, handler=handler)
-            if hook_error is not None:
+            wait = breaker.wait_seconds() if breaker is not None else 0.0
+            if wait > 0:
+                # Circuit open (R18): not attempted, back to pending without consuming an attempt.
+                delivery = Delivery.defer(seconds=wait, error="core circuit open")
+            elif (hook_error := start(message=message, handler=handler)) is not None:
                 delivery = Delivery.retry(error=hook_error)
             else:
                 delivery = deliver(message=message, handler=handler)
+                if breaker is not None:
+                    breaker.record(delivery)
             outcome = settle(message=message, delivery=delivery, handler=handler, worker_id=token)
             setattr(result, outcome, getattr(result, outcome) + 1)
         if len(messages) < batch_size and max_batches is not None:

@@ -11,6 +11,9 @@ os.environ.setdefault("JWT_SIGNING_KEY", "test-only-jwt-signing-key-0123456789ab
 os.environ.setdefault("CORE_BANKING_API_KEY", "test-core-key")
 os.environ.setdefault("CORE_MOCK_CONTROL_KEY", "test-core-control-key")
 os.environ.setdefault("CORE_MOCK_FAULTS_ENABLED", "true")
+# The R18 circuit breaker is off by default in tests: many tests script consecutive core failures and count
+# the attempts they consume. tests/outbox/relay/test_breaker.py turns it on (production default: 5).
+os.environ.setdefault("OUTBOX_BREAKER_FAILURES", "0")
 
 from config.settings.base import *  # noqa: E402,F401,F403
 from config.settings.database import DATABASES  # noqa: E402
