@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from balance.models import AccountBalance
 from balance.selectors import account_find
 from balance.services import Posting, account_hold_place, account_hold_release, accounts_lock, posting_apply
 from config.api import iso_time
@@ -587,5 +586,5 @@ __all__ = [
     "transfer_request", "transfer_request_validate", "transfer_leg_start", "transfer_leg_record", "transfer_abort",
     "transfer_compensate", "LegResult", "leg_result_from_answer", "leg_error", "InsufficientFundsError",
     "TransferInvalidError", "TransferForbiddenError", "TransferNotFoundError", "LegStillInFlightError",
-    "CoreUnavailableError", "AccountBalance",
+    "CoreUnavailableError",
 ]
