@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Sum
 
-from balance.models import AccountBalance, TransactionEntry
+from balance.selectors import account_list_pending_debits, transaction_list_of_types
 from outbox.checks import StuckItem, register_invariant, register_stuck_check
 from outbox.models import Event, OutboxMessage, OutboxStatus
 from outbox.selectors import aggregate_load
@@ -43,8 +43,8 @@ def transfers_stuck() -> list[StuckItem]:
 
 def _saga_entries():
     """Read-model postings of this bank's transfers (core's seed data also carries transfer ids: excluded)."""
-    return TransactionEntry.objects.filter(type__in=TRANSFER_ENTRY_TYPES,
-                                           transfer_id__in=Transfer.objects.values("transaction_id"))
+    return transaction_list_of_types(types=TRANSFER_ENTRY_TYPES).filter(
+        transfer_id__in=Transfer.objects.values("transaction_id"))
 
 
 def _transfer_entries() -> dict[str, dict[tuple[str, str], int]]:
@@ -126,7 +126,7 @@ def projection_equals_replay() -> list[str]:
     for row in rows.values():
         if row.phase in saga.HOLD_PHASES:
             holds[row.source_account_id] += row.amount
-    for account_id, pending in AccountBalance.objects.values_list("account_id", "pending_debits"):
+    for account_id, pending in account_list_pending_debits():
         if pending != holds.get(account_id, 0):
             violations.append(f"account {account_id}: pending_debits {pending}, open transfers hold "
                               f"{holds.get(account_id, 0)}")

@@ -1,6 +1,8 @@
 """Staff API for the outbox (R19): list rows (dead letters with ?status=failed) and replay a dead letter."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -8,8 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES
-from auth_app.permissions import IsStaffUser
 from config.api import ROUTER, iso_time
 from config.errors import NotFoundError
 from config.admin import actor_for_user
@@ -44,10 +44,13 @@ class OutboxMessageOutputSerializer(serializers.Serializer):
 
 
 class StaffApi(APIView):
-    """Staff only: a Django staff session (CSRF enforced) or a staff JWT, never the public API key."""
+    """Staff only: a Django staff session (CSRF enforced) or a staff JWT, never the public API key.
 
-    authentication_classes = STAFF_AUTHENTICATION_CLASSES
-    permission_classes = [IsStaffUser]
+    The classes are auth_app's, named in settings (OUTBOX_STAFF_*) so that outbox imports no business app.
+    """
+
+    authentication_classes = import_string(settings.OUTBOX_STAFF_AUTHENTICATION_CLASSES)
+    permission_classes = [import_string(settings.OUTBOX_STAFF_PERMISSION_CLASS)]
     error_family = ROUTER
 
 
