@@ -71,15 +71,22 @@ def random_secrets() -> dict[str, str]:
             for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "CORE_BANKING_API_KEY", "CORE_MOCK_CONTROL_KEY")}
 
 
+def requirements_install(requirements: Path, *, modules: tuple[str, ...] = (), executables: tuple[str, ...] = ()) -> None:
+    """Install a benchmark's own requirements file into the venv when one of its `modules` cannot be found or one
+    of its `executables` is missing from the venv's bin (never touches requirements.lock)."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    missing += [name for name in executables if not (VENV_BIN / name).exists()]
+    if missing:
+        subprocess.run([str(VENV_BIN / "pip"), "install", "-q", "--disable-pip-version-check", "-r", str(requirements)],
+                       check=True)
+
+
 def bench_requirements_install() -> None:
     """Install bench/requirements.txt into the venv when the peer or py-spy is missing."""
-    try:
-        import django_celery_outbox  # noqa: F401
-        if not (VENV_BIN / "py-spy").exists():
-            raise ImportError("py-spy")
-    except ImportError:
-        subprocess.run([str(VENV_BIN / "pip"), "install", "-q", "-r", str(REPO_ROOT / "bench" / "requirements.txt")],
-                       check=True)
+    requirements_install(REPO_ROOT / "bench" / "requirements.txt", modules=("django_celery_outbox",),
+                         executables=("py-spy",))
 
 
 def databases_recreate() -> None:

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "transfers",
     "balance",
     "corebanking_mock",
+    # The project package itself: project-wide management commands (config/management/commands/).
+    "config",
 ]
 
 MIDDLEWARE = [

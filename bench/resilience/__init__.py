@@ -1,0 +1,1 @@
+"""Resilience comparator harness (issue 9, flows.md §6): experiments under load, criteria as data, report."""

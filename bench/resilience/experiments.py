@@ -1,0 +1,447 @@
+"""The experiments of flows.md §6 as data: steady-state hypothesis, method (timed steps through the fault
+switch), rollback, and pass criteria that a run evaluates to PASS/FAIL each.
+
+A load experiment runs W0 for `duration_s`; its `steps` fire at an anchor (`start`, `fault_start`, `fault_end`)
+plus an offset. The harness (bench/resilience/harness.py) implements every `action` named here; metrics are
+computed by bench/resilience/analysis.py under the dotted names the criteria use. Static experiments call a
+function of another module (`call`, imported lazily when the experiment runs): if the import fails the verdict
+is "NOT RUN: <reason>".
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+DIMENSIONS = ("coupling", "flexibility", "scalability", "blast radius", "complexity", "consistency")
+_OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, "<": operator.lt, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """`metric` (dotted path into the run's metrics) `op` `target`, e.g. ("transfers.lost", "==", 0)."""
+
+    metric: str
+    op: str
+    target: float
+    label: str = ""
+    # Timing targets (drain time, latency ratios) depend on the machine and need the full windows: a quick run
+    # reports them but only correctness criteria (availability, lost, doubled, money, invariants, mails) gate it.
+    timing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise ValueError(f"unknown operator {self.op!r}")
+
+
+@dataclass(frozen=True)
+class Step:
+    """At `anchor` + `offset_s` do `action` with `params` (see Harness.ACTIONS)."""
+
+    anchor: str
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+    offset_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds since the load started: total run, fault window [fault_start_s, fault_end_s)."""
+
+    duration_s: float
+    fault_start_s: float
+    fault_end_s: float
+    drain_wait_s: float = 120.0  # after the load stops, wait (bounded) until every transfer is terminal
+
+    def at(self, anchor: str, offset_s: float = 0.0) -> float:
+        base = {"start": 0.0, "fault_start": self.fault_start_s, "fault_end": self.fault_end_s,
+                "end": self.duration_s}[anchor]
+        return base + offset_s
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One run of a multi-run experiment (E5 A/B): its name and how the stack differs."""
+
+    name: str
+    stack: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    title: str
+    dimension: str
+    hypothesis: str
+    method: str
+    rollback: str
+    criteria: tuple[Criterion, ...]
+    original: str = ""  # what the original microservice sample does in the same situation
+    kind: str = "load"  # "load" | "static" | "todo"
+    full: Timing | None = None
+    quick: Timing | None = None
+    steps: tuple[Step, ...] = ()
+    load: dict[str, Any] = field(default_factory=dict)  # overrides of the W0 load config (e.g. duplicates)
+    variants: tuple[Variant, ...] = (Variant("run"),)
+    call: str = ""  # static: "module:function"
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+    call_kwargs_quick: dict[str, Any] = field(default_factory=dict)
+    in_quick: bool = False
+
+    def timing(self, *, quick: bool) -> Timing | None:
+        return self.quick if quick else self.full
+
+
+# --- criteria evaluation --------------------------------------------------------------------------------
+
+
+def metric_get(metrics: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (None when any part is missing)."""
+    value: Any = metrics
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def criterion_evaluate(criterion: Criterion, metrics: dict[str, Any]) -> dict[str, Any]:
+    """{label, metric, op, target, value, passed}; a missing (not measured) value fails."""
+    value = metric_get(metrics, criterion.metric)
+    passed = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        bool(_OPS[criterion.op](value, criterion.target))
+    if isinstance(value, bool):
+        passed = bool(_OPS[criterion.op](int(value), criterion.target))
+    return {"label": criterion.label or f"{criterion.metric} {criterion.op} {criterion.target:g}",
+            "metric": criterion.metric, "op": criterion.op, "target": criterion.target, "value": value,
+            "passed": passed, "timing": criterion.timing}
+
+
+def gate_failed(results: list[dict[str, Any]], *, quick: bool) -> bool:
+    """True when the run must fail: any failed criterion, except timing targets in a quick run."""
+    return any(not result["passed"] and not (quick and result.get("timing")) for result in results)
+
+
+def criteria_evaluate(criteria: tuple[Criterion, ...], metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    return [criterion_evaluate(criterion, metrics) for criterion in criteria]
+
+
+def verdict(results: list[dict[str, Any]], *, error: str = "") -> str:
+    """PASS when every criterion passed, FAIL otherwise; NOT RUN when the run itself could not happen."""
+    if error:
+        return f"NOT RUN: {error}"
+    if not results:
+        return "NOT RUN: no criteria"
+    return "PASS" if all(result["passed"] for result in results) else "FAIL"
+
+
+# --- the registry -----------------------------------------------------------------------------------------
+
+_AVAIL = 0.999
+_CORE_DOWN_ENDPOINTS = ("balance", "transactions", "transfer", "application", "confirm")
+_CONSISTENCY = (
+    Criterion("transfers.lost", "==", 0, "lost transfers (not terminal after the drain) = 0"),
+    Criterion("transfers.doubled", "==", 0, "doubled core postings (I3) = 0"),
+    Criterion("money.conservation_delta", "==", 0, "conservation delta over the W0 accounts = 0 yen"),
+    Criterion("invariants.failed", "==", 0, "check_invariants: every invariant holds"),
+)
+_ONE_MAIL = Criterion("mails.completed_without_exactly_one", "==", 0, "exactly one mail per completed transfer")
+
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment(
+        id="E1", title="Core banking down for 30 s under W0", dimension="blast radius", in_quick=True,
+        hypothesis="Balance, history, transfer requests, applications and approvals keep answering 2xx while core "
+                   "is down (no request path calls core); the outbox holds the legs and drains after recovery "
+                   "with nothing lost, doubled or mailed twice.",
+        method="W0; core mock fault switch `down` (503 on every /api route and /core/health) for the fault window.",
+        rollback="Fault switch `up`; the relay's backoff and the R18 health probe resume the legs.",
+        original="400 \"source account not found\" on transfer requests (the pre-check calls core), 500 on balance, "
+                 "and legs marked failed permanently after 3 attempts (~3 s); never retried, customer not told.",
+        full=Timing(duration_s=300, fault_start_s=60, fault_end_s=90),
+        quick=Timing(duration_s=55, fault_start_s=15, fault_end_s=30, drain_wait_s=60),
+        steps=(Step("fault_start", "core_fault", {"mode": "down"}), Step("fault_end", "core_fault", {"mode": "up"})),
+        criteria=(
+            *(Criterion(f"endpoints.{name}.fault.availability", ">=", _AVAIL, f"{name} ≥ 99.9 % 2xx during the outage")
+              for name in _CORE_DOWN_ENDPOINTS),
+            *_CONSISTENCY, _ONE_MAIL,
+            Criterion("outbox.drain_s", "<=", 10, "backlog back to baseline ≤ 10 s after recovery (R18)", timing=True),
+        ),
+    ),
+    Experiment(
+        id="E2", title="Core banking slow (5 s latency for 120 s)", dimension="blast radius",
+        hypothesis="Balance p95 stays within 1.2 × baseline and no web worker saturates, because no request path "
+                   "calls core; transfers slow down but none fails.",
+        method="W0; core mock fault switch `slow` with latency_ms = 5000 on every route for the fault window.",
+        rollback="Fault switch `up`.",
+        original="Every balance request calls core synchronously: balance latency follows core's (+5 s), and API "
+                 "Gateway's 29 s limit and Lambda concurrency are shared with transfers.",
+        full=Timing(duration_s=240, fault_start_s=60, fault_end_s=180, drain_wait_s=180),
+        quick=Timing(duration_s=60, fault_start_s=15, fault_end_s=40, drain_wait_s=90),
+        steps=(Step("fault_start", "core_fault", {"mode": "slow", "latency_ms": 5000}),
+               Step("fault_end", "core_fault", {"mode": "up"})),
+        criteria=(
+            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline", timing=True),
+            Criterion("endpoints.balance.fault.availability", ">=", _AVAIL, "balance ≥ 99.9 % 2xx"),
+            Criterion("endpoints.transfer.fault.availability", ">=", _AVAIL, "transfer POST ≥ 99.9 % 2xx"),
+            Criterion("transfers.failed_or_compensated", "==", 0, "no transfer fails or is compensated"),
+            *_CONSISTENCY,
+        ),
+    ),
+    Experiment(
+        id="E3", title="Bug in one component: the transfer-completed mail handler raises for 60 s",
+        dimension="blast radius",
+        hypothesis="Transfers complete at the baseline rate; the mail rows dead-letter; after the fix, replay sends "
+                   "exactly one mail per completed transfer.",
+        method="W0; a flag makes the `notify_transfer_completed` handler raise (bench/resilience/apps.py) for the "
+               "fault window; after it, every dead-lettered mail row is replayed through POST /v1/admin/outbox/{id}/replay.",
+        rollback="Flag off (the 'fix'), replay of the dead letters.",
+        original="`TransferCompleted` publish or mail failure is swallowed: no mail, no retry, nobody told.",
+        full=Timing(duration_s=200, fault_start_s=40, fault_end_s=100, drain_wait_s=120),
+        quick=Timing(duration_s=60, fault_start_s=10, fault_end_s=30, drain_wait_s=60),
+        steps=(Step("fault_start", "mail_bug", {"on": True}), Step("fault_end", "mail_bug", {"on": False}),
+               Step("fault_end", "replay_dead_mail", {}, offset_s=5)),
+        criteria=(
+            Criterion("transfers.completed_rate_ratio_fault_vs_baseline", ">=", 0.8,
+                      "transfers complete at ≥ 0.8 × the baseline rate during the bug", timing=True),
+            Criterion("mails.dead_lettered_during_bug", ">", 0, "mail rows dead-lettered (the bug was hit)"),
+            Criterion("mails.dead_left_after_replay", "==", 0, "no mail dead letter left after the replay"),
+            _ONE_MAIL, *_CONSISTENCY,
+        ),
+    ),
+    Experiment(
+        id="E4", title="Process failures: core worker kill -9 loop, web master kill, database outage",
+        dimension="blast radius",
+        hypothesis="Killing the core worker loses and doubles nothing (recovery ≈ lease time). Killing the web "
+                   "master or losing the database IS a whole-application outage (the seed's monolith case): "
+                   "measured, not hidden. After recovery I1–I8 hold.",
+        method="W0; kill -9 the `core` Celery worker (whole process group) every 20 s and restart it (supervisor); "
+               "kill -9 the gunicorn master once and restart it; refuse all connections to the bank database for "
+               "30 s (ALLOW_CONNECTIONS false + terminate its sessions: the shared PostgreSQL server itself is "
+               "never stopped).",
+        rollback="Restart the killed processes; allow connections again.",
+        original="Per-function Lambdas: a crashed function instance is replaced by the platform; DynamoDB outage "
+                 "would stop every function alike. Duplicate processing after a crash mid-batch double-debits "
+                 "(flows.md §2.8).",
+        full=Timing(duration_s=420, fault_start_s=30, fault_end_s=330, drain_wait_s=180),
+        quick=Timing(duration_s=150, fault_start_s=10, fault_end_s=70, drain_wait_s=120),
+        steps=(Step("fault_start", "kill_core_worker_every", {"interval_s": 20, "until": "fault_end"}),
+               Step("fault_end", "web_master_kill", {}, offset_s=10),
+               Step("fault_end", "db_block", {"seconds": 30}, offset_s=40)),
+        criteria=(
+            *_CONSISTENCY, _ONE_MAIL,
+            Criterion("e4.worker_kills", ">=", 1, "core worker killed at least once"),
+            Criterion("e4.web_restart_s", "<=", 30, "web back within 30 s of the master kill (supervisor)", timing=True),
+        ),
+    ),
+    Experiment(
+        id="E4b", title="Process failure with two web instances behind a local proxy (HAProxy)",
+        dimension="blast radius",
+        hypothesis="With two web instances behind HAProxy (health check every 0.5 s), killing one instance costs "
+                   "only the requests in flight on it: the error rate while it is down stays under 1 %.",
+        method="W0 through HAProxy to two gunicorn instances (2 workers each); kill -9 one instance's whole process "
+               "group, start it again 20 s later.",
+        rollback="Restart the instance; the health check puts it back.",
+        original="API Gateway in front of Lambda: a failed instance is replaced by the platform.",
+        full=Timing(duration_s=120, fault_start_s=40, fault_end_s=70, drain_wait_s=120),
+        quick=Timing(duration_s=60, fault_start_s=15, fault_end_s=40, drain_wait_s=90),
+        variants=(Variant("run", {"proxy": True}, "HAProxy + 2 web instances"),),
+        steps=(Step("fault_start", "web_instance_kill", {"down_s": 20}),),
+        criteria=(
+            Criterion("e4.instance_error_rate", "<=", 0.01, "error rate while one instance is down ≤ 1 %", timing=True),
+            *_CONSISTENCY,
+        ),
+    ),
+    Experiment(
+        id="E5", title="Campaign spike: +20 applications/s with approvals for 120 s", dimension="scalability",
+        hypothesis="With R17 queues and a rate limit on POST /api/accounts (run B), balance p95 degrades ≤ 20 % and "
+                   "transfer end-to-end p95 stays ≤ 2 × baseline; run A (one shared queue, no limits) shows the cost.",
+        method="W0 plus a second Locust process at 20 applications/s, each approved 2 s later, for the fault window. "
+               "Run A: one Celery worker for every queue, no write throttle. Run B: per-queue workers and a write "
+               "throttle of 30/s (429 above; DRF's throttle state lives in each web process's local cache, so the "
+               "effective limit is up to 4 × that with 4 processes). Run C (added): the same with a limit sized for "
+               "this 2-core box.",
+        rollback="Stop the spike load.",
+        original="Separate Lambdas per service scale independently; the shared core API and DynamoDB are the "
+                 "common resources.",
+        full=Timing(duration_s=240, fault_start_s=60, fault_end_s=180, drain_wait_s=240),
+        quick=Timing(duration_s=60, fault_start_s=15, fault_end_s=40, drain_wait_s=120),
+        steps=(Step("fault_start", "spike", {"rate": 20.0}),),
+        variants=(Variant("A", {"shared_queue": True, "throttle_write": ""}, "one shared queue, no rate limit"),
+                  Variant("B", {"throttle_write": "1800/min"}, "R17 queues + 30/s write limit"),
+                  Variant("C", {"throttle_write": "120/min"},
+                          "R17 queues + a limit sized for this box: 2/s per web process (≤ 8/s with 4 processes)")),
+        criteria=(
+            Criterion("B.endpoints.balance.p95_degradation_pct", "<=", 20, "run B: balance p95 degradation ≤ 20 %", timing=True),
+            Criterion("B.transfers.e2e_p95_ratio_fault_vs_baseline", "<=", 2.0,
+                      "run B: transfer end-to-end p95 ≤ 2 × baseline", timing=True),
+            Criterion("B.invariants.failed", "==", 0, "run B: every invariant holds"),
+            Criterion("A.invariants.failed", "==", 0, "run A: every invariant holds"),
+            Criterion("C.invariants.failed", "==", 0, "run C: every invariant holds"),
+        ),
+    ),
+    Experiment(
+        id="E18", title="Duplicate submission: every transfer POST and every confirm sent twice concurrently",
+        dimension="consistency", in_quick=True,
+        hypothesis="The same Idempotency-Key yields one transfer and the same answer; concurrent confirms give one "
+                   "2xx and one 4xx, one create_account row and one core customer per application.",
+        method="W0 with duplicates on: each transfer POST is sent twice at once with the same Idempotency-Key, "
+               "each confirm twice at once.",
+        rollback="None needed.",
+        original="No idempotency key on POST /api/transfer: a retried request creates a second transfer; duplicate "
+                 "bus events double-debit or double-credit (flows.md §2.8).",
+        full=Timing(duration_s=120, fault_start_s=0, fault_end_s=120, drain_wait_s=120),
+        quick=Timing(duration_s=35, fault_start_s=0, fault_end_s=35, drain_wait_s=60),
+        load={"duplicates": True},
+        criteria=(
+            Criterion("duplicates.transfer_keys_with_two_transfers", "==", 0, "no key created two transfers"),
+            Criterion("duplicates.transfer_pairs_different_answer", "==", 0, "both answers name the same transfer"),
+            Criterion("duplicates.confirm_pairs_both_2xx", "==", 0, "no confirm pair answered 2xx twice"),
+            Criterion("duplicates.applications_with_extra_create_rows", "==", 0, "one create_account row each"),
+            Criterion("duplicates.extra_core_customers", "==", 0, "one core customer per completed application"),
+            Criterion("duplicates.transfer_pairs", ">", 0, "duplicate pairs were sent"),
+            *_CONSISTENCY,
+        ),
+    ),
+    Experiment(
+        id="E9", title="Runtime coupling: the create_account consumer stopped under W0", dimension="coupling",
+        hypothesis="With account provisioning stopped, balance, history and transfers stay at their baseline; "
+                   "approved applications wait in CONFIRMED and complete once the consumer runs again.",
+        method="W0; the `create_account` handler defers every claimed row (bench/resilience/apps.py: as if its "
+               "consumer were stopped) for the fault window (5 minutes in the full run).",
+        rollback="Consumer on again; the waiting rows drain.",
+        original="The account-opening Lambdas are separate: transfers and balance are untouched (the "
+                 "microservice case); here the same holds inside one process.",
+        full=Timing(duration_s=420, fault_start_s=60, fault_end_s=360, drain_wait_s=180),
+        quick=Timing(duration_s=60, fault_start_s=15, fault_end_s=45, drain_wait_s=90),
+        steps=(Step("fault_start", "create_account_stop", {"on": True}),
+               Step("fault_end", "create_account_stop", {"on": False})),
+        criteria=(
+            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline", timing=True),
+            Criterion("endpoints.transfer.fault.availability", ">=", _AVAIL, "transfer POST ≥ 99.9 % 2xx"),
+            Criterion("endpoints.balance.fault.availability", ">=", _AVAIL, "balance ≥ 99.9 % 2xx"),
+            Criterion("transfers.completed_rate_ratio_fault_vs_baseline", ">=", 0.8,
+                      "transfers complete at ≥ 0.8 × the baseline rate", timing=True),
+            Criterion("drain.left.applications_open", "==", 0, "every application completed after the restart"),
+            *_CONSISTENCY,
+        ),
+    ),
+    Experiment(
+        id="E11", title="Zero-downtime release under W0: graceful web reload and warm worker restarts",
+        dimension="flexibility",
+        hypothesis="A graceful gunicorn reload (SIGHUP) and warm Celery restarts (new worker first, then SIGTERM "
+                   "to the old one) lose no request and duplicate no posting; in-flight outbox rows complete.",
+        method="W0; SIGHUP the gunicorn master, warm-restart the core worker, then the notify worker, then SIGHUP "
+               "again. No migration is shipped with this release (the additive-migration part is not run).",
+        rollback="None needed.",
+        original="Per-function deployments behind API Gateway (aliases/versions): no shared process to reload.",
+        full=Timing(duration_s=240, fault_start_s=60, fault_end_s=180, drain_wait_s=120),
+        quick=Timing(duration_s=60, fault_start_s=15, fault_end_s=45, drain_wait_s=90),
+        steps=(Step("fault_start", "web_reload", {}),
+               Step("fault_start", "worker_warm_restart", {"role": "core"}, offset_s=10),
+               Step("fault_start", "worker_warm_restart", {"role": "notify"}, offset_s=20),
+               Step("fault_end", "web_reload", {})),
+        criteria=(
+            *(Criterion(f"endpoints.{name}.all.availability", "==", 1.0, f"{name}: 0 failed requests")
+              for name in ("balance", "transactions", "transfer", "application", "confirm")),
+            *_CONSISTENCY, _ONE_MAIL,
+        ),
+    ),
+    Experiment(
+        id="E17", title="Chaos soak: transfers from 32 clients, flaky + blackhole core, FROZEN targets, worker kills",
+        dimension="consistency",
+        hypothesis="After the drain I1–I8 hold: every transfer completed, compensated, failed or rejected, nothing "
+                   "in suspense, no doubled posting, money conserved.",
+        method="32 Locust users posting transfers at 30/s in all (about 10,000 in the full run, no other load, write "
+               "throttle off); core `flaky` 5 % errors plus 3 % `blackhole_after_apply`; every 30 s 2 other random "
+               "accounts of the 100 are FROZEN in core (about 2 % of transfers meet one; the bank's read model learns "
+               "the status only at its next core sync, so some are refused up front with 400 and the others are "
+               "refused by core: compensated or failed); the core worker killed every 30 s.",
+        rollback="Faults off, accounts ACTIVE again, worker restarted; wait for the drain.",
+        original="Lost responses re-sent without idempotency double-debit; a deposit refused after the withdrawal "
+                 "leaves the source debited with no compensation (flows.md §2.8).",
+        full=Timing(duration_s=340, fault_start_s=0, fault_end_s=340, drain_wait_s=420),
+        quick=Timing(duration_s=45, fault_start_s=0, fault_end_s=45, drain_wait_s=180),
+        load={"rates": {"transfer": 30.0}, "users": {"transfer": 32}, "classes": ["TransferUser"]},
+        variants=(Variant("run", {"throttle_write": ""}, "write throttle off"),),
+        steps=(Step("start", "core_fault", {"mode": "flaky", "error_rate": 0.05, "blackhole_after_apply": 0.03}),
+               Step("start", "freeze_rotate", {"interval_s": 30, "count": 2, "until": "fault_end"}),
+               Step("start", "kill_core_worker_every", {"interval_s": 30, "until": "fault_end"}, offset_s=15)),
+        criteria=(
+            *_CONSISTENCY,
+            Criterion("transfers.by_phase.COMPENSATED", ">", 0, "deposits refused by core were compensated"),
+        ),
+    ),
+    # --- static / consistency experiments: functions of another module, run without the stack --------------
+    Experiment(
+        id="E7", title="Static coupling: import-linter contracts and cross-app import edges", dimension="coupling",
+        kind="static", call="bench.resilience.static:e7_coupling",
+        hypothesis="Apps import each other only through services/events modules; nothing imports corebanking_mock.",
+        method="import-linter contracts; count of cross-app import edges.", rollback="None.",
+        original="Separate repositories and Lambdas: no code coupling, coupling moves to events and HTTP contracts.",
+        criteria=(Criterion("contracts_broken", "==", 0, "every import-linter contract kept"),),
+    ),
+    Experiment(
+        id="E10", title="Test cost: full suite vs per-app suites vs a one-app change", dimension="flexibility",
+        kind="static", call="bench.resilience.static:e10_test_cost", call_kwargs={"quick": False},
+        call_kwargs_quick={"quick": True},
+        hypothesis="The full suite is fast enough to run on every change.", method="Wall time of pytest selections.",
+        rollback="None.", original="Per-service suites; the full system needs a deployed environment.",
+        criteria=(Criterion("full_suite_s", "<=", 600, "full suite ≤ 10 minutes", timing=True),
+                  Criterion("failed", "==", 0, "no test failed in the timed runs")),
+    ),
+    Experiment(
+        id="E13", title="Inventory of moving parts against the original", dimension="complexity", kind="static",
+        call="bench.resilience.static:e13_inventory",
+        hypothesis="Fewer deployable units, resources and network hops; one writer of transfer state.",
+        method="Count deployable units, infrastructure resources, hops and writers per transfer.", rollback="None.",
+        original="About 18 functions + the core API function, 10 tables (3 in core), 2 queues + 2 DLQs, 1 bus with "
+                 "5 rules, 3 stream mappings, 2 API gateways.",
+        criteria=(Criterion("writers_of_transfer_state", "<=", 1, "one writer of transfer state"),),
+    ),
+    Experiment(
+        id="E15", title="Code size: reliability machinery vs business code", dimension="complexity", kind="static",
+        call="bench.resilience.static:e15_code_size",
+        hypothesis="The monolith still needs the external-leg machinery (outbox, idempotency, saga) but no "
+                   "internal hops.", method="Lines of code per category.", rollback="None.",
+        original="Outbox tables, stream processors and DLQ plumbing per service.",
+        criteria=(Criterion("internal_hop_lines", "==", 0, "no code for internal service-to-service hops"),),
+    ),
+    Experiment(
+        id="E16", title="Internal atomicity: aborts at random points inside command and result transactions",
+        dimension="consistency", kind="static", call="bench.resilience.atomicity:e16_atomicity", in_quick=True,
+        call_kwargs={"runs": 1000}, call_kwargs_quick={"runs": 100},
+        hypothesis="0 events without their outbox row, 0 outbox rows without their event, 0 read-model drift.",
+        method="Abort the process at random points inside the transactions; check afterwards.", rollback="None.",
+        original="Item write and event publish are separate calls: a crash between them leaves the item stuck in "
+                 "RECEIVED or the deposit never requested (flows.md §2.8).",
+        criteria=(Criterion("events_without_outbox", "==", 0, "0 events without their outbox row"),
+                  Criterion("outbox_without_event", "==", 0, "0 outbox rows without their event"),
+                  Criterion("read_model_drift", "==", 0, "0 read-model drift")),
+    ),
+    # --- not implemented in this harness yet (listed so the report shows them) ---------------------------------
+    *(Experiment(id=code, title=title, dimension=dimension, kind="todo", hypothesis="", method="", rollback="",
+                 criteria=())
+      for code, title, dimension in (
+          ("E6", "Scaling on one box (core concurrency 1–16, web workers 2–8)", "scalability"),
+          ("E8", "Replaceability of the core adapter", "coupling"),
+          ("E12", "Change isolation: transfer mail template redeploy", "flexibility"),
+          ("E14", "Debuggability: 20 injected failures from the timeline alone", "complexity"),
+      )),
+)
+
+EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
+PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E7", "E10", "E13", "E15", "E16")
+QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
+
+
+def experiments_select(codes: str | None, *, quick: bool) -> list[Experiment]:
+    """The experiments named in `codes` (comma-separated), or the quick set / the priority set."""
+    if codes:
+        by_upper = {code.upper(): code for code in EXPERIMENTS_BY_ID}
+        wanted = [code.strip().upper() for code in codes.split(",") if code.strip()]
+        unknown = [code for code in wanted if code not in by_upper]
+        if unknown:
+            raise ValueError(f"unknown experiments: {', '.join(unknown)} (known: {', '.join(EXPERIMENTS_BY_ID)})")
+        return [EXPERIMENTS_BY_ID[by_upper[code]] for code in wanted]
+    return [EXPERIMENTS_BY_ID[code] for code in (QUICK if quick else PRIORITY)]
