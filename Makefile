@@ -12,7 +12,7 @@ RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.set
 	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 
-.PHONY: install run prepare test lock clean-var messages
+.PHONY: install run prepare test lock clean-var messages screenshots
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ run: prepare
 
 test: install messages
 	$(PY) -m pytest
+
+# Run the browser journeys and save their screenshots to docs/screenshots/ (committed; shown in docs/guide.md).
+# Needs /usr/bin/chromium (Debian's chromium package); without BANK_SCREENSHOT_DIR the tests write no images.
+screenshots: install messages
+	BANK_SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/web/test_browser_journeys.py -q
 
 # Re-resolve requirements.lock after changing pyproject.toml (needs `pip install uv`).
 lock:

@@ -11,9 +11,6 @@ os.environ.setdefault("JWT_SIGNING_KEY", "test-only-jwt-signing-key-0123456789ab
 os.environ.setdefault("CORE_BANKING_API_KEY", "test-core-key")
 os.environ.setdefault("CORE_MOCK_CONTROL_KEY", "test-core-control-key")
 os.environ.setdefault("CORE_MOCK_FAULTS_ENABLED", "true")
-# The R18 circuit breaker is off by default in tests: many tests script consecutive core failures and count
-# the attempts they consume. tests/outbox/relay/test_breaker.py turns it on (production default: 5).
-os.environ.setdefault("OUTBOX_BREAKER_FAILURES", "0")
 
 from config.settings.base import *  # noqa: E402,F401,F403
 from config.settings.database import DATABASES  # noqa: E402
@@ -21,6 +18,10 @@ from config.settings.database import DATABASES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT = None  # tests serve no collected static files
+# The R18 circuit breaker is off in test settings: many tests script consecutive core failures and count the
+# attempts they consume. tests/outbox/relay/test_breaker.py turns it on (production default: 5). A setting, not
+# an environment default, so stacks the tests start with other settings (tests/test_run_stack.py) keep theirs.
+OUTBOX_BREAKER_FAILURES = int(os.environ.get("OUTBOX_BREAKER_FAILURES", "0"))
 
 _TEST_DB_DIR = os.environ.get("TEST_SQLITE_DIR") or os.environ["BANK_VAR_DIR"]
 for _alias, _db in DATABASES.items():

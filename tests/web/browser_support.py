@@ -1,6 +1,11 @@
-"""Playwright helpers for the browser journeys: Debian's Chromium, a live relay, screenshots."""
+"""Playwright helpers for the browser journeys: Debian's Chromium, a live relay, screenshots.
+
+Screenshots are written only when BANK_SCREENSHOT_DIR names a folder (`make screenshots` sets it to
+docs/screenshots/, whose images docs/guide.md shows); without it `shot()` does nothing.
+"""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -11,7 +16,7 @@ from django.db import connections
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOT_DIR_VARIABLE = "BANK_SCREENSHOT_DIR"
 LOGIN_IN_MAIL = re.compile(r"(?:ログインID|Login ID)\s*:\s*(\S+)")
 
 
@@ -53,6 +58,19 @@ class RelayThread(threading.Thread):
         self.join(timeout=10)
 
 
+def screenshot_dir() -> Path | None:
+    """The folder named by BANK_SCREENSHOT_DIR (relative paths from the project root), or None."""
+    value = os.environ.get(SCREENSHOT_DIR_VARIABLE, "").strip()
+    if not value:
+        return None
+    folder = Path(value)
+    return folder if folder.is_absolute() else Path(__file__).resolve().parents[2] / folder
+
+
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Save a full-page PNG `<name>.png` when BANK_SCREENSHOT_DIR is set; otherwise do nothing."""
+    folder = screenshot_dir()
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -1,6 +1,7 @@
 """Browser journeys (issue 8): Playwright drives Debian's Chromium against pytest-django's live server,
 the core mock over HTTP, and a relay thread that completes transfers and provisioning while the page
-watches. Screenshots of each main page go to test-artifacts/screenshots/ (git-ignored)."""
+watches. With BANK_SCREENSHOT_DIR set (`make screenshots` → docs/screenshots/) each main page is saved
+as a PNG for docs/guide.md; without it no file is written."""
 from __future__ import annotations
 
 import re
@@ -251,3 +252,82 @@ def test_transfer_status_without_javascript(site, new_page, payer, payee):
             break
     assert "振込完了" in page.inner_text("[data-testid=transfer-outcome]")
     shot(page, "23-nojs-status-completed")
+
+
+def test_staff_takes_core_down_and_the_waiting_transfer_completes_after_recovery(site, new_page, make_user, payer,
+                                                                                  payee, settings):
+    """docs/guide.md's outage demonstration: the fault panel sets core `down`, the customer's transfer is
+    accepted and waits (balance still shown), the admin shows the backlog and the retries, `up` drains it,
+    and the transfer's event timeline tells the whole story."""
+    from outbox.models import OutboxMessage
+    from transfers.models import Transfer
+
+    url, _relay = site
+    # Retries at most 2 s apart: the row keeps retrying through a short outage and is delivered within
+    # seconds of the recovery (defaults: base 1 s, cap 300 s).
+    settings.OUTBOX_BACKOFF_BASE_SECONDS = 1.0
+    settings.OUTBOX_BACKOFF_CAP_SECONDS = 2.0
+    make_user("boss", password=STAFF_PASSWORD, is_staff=True, is_superuser=True, email="boss@bank.example")
+    staff = new_page()
+    staff.set_viewport_size({"width": 1500, "height": 900})  # the admin's event table is wide
+    staff.goto(url + "/admin/login/")
+    staff.fill("#id_username", "boss")
+    staff.fill("#id_password", STAFF_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.wait_for_selector("[data-testid=status-panel]")
+
+    # given: staff sets the core-banking mock down on the fault panel
+    staff.goto(url + "/admin/core-faults/")
+    staff.select_option("#id_group", "all")
+    staff.select_option("#id_mode", "down")
+    staff.click("form:has(input[name=action][value=set]) input[type=submit]")
+    staff.wait_for_selector("ul.messagelist")
+    assert "'down': True" in staff.inner_text("[data-testid=fault-settings]")
+    shot(staff, "30-fault-panel-core-down")
+
+    # when: the customer transfers while core is down
+    page = new_page()
+    _login(page, url, payer.get_username(), CUSTOMER_PASSWORD)
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    _start_transfer(page, url, amount="4321")
+    page.click("[data-testid=confirm-submit]")
+    page.wait_for_selector("[data-testid=transaction-id]")
+    transaction_id = page.inner_text("[data-testid=transaction-id]")
+    withdraw = OutboxMessage.objects.get(key=f"withdraw-{transaction_id}")
+    deadline = time.monotonic() + 10
+    while withdraw.retry_count < 2 and time.monotonic() < deadline:  # a few failed attempts against core
+        time.sleep(0.2)
+        withdraw.refresh_from_db()
+    # then: it is accepted and waits; the balance page still answers from the read model
+    assert page.get_attribute("[data-step=received]", "data-state") == "done"
+    assert page.get_attribute("[data-step=deposit]", "data-state") == "pending"
+    assert withdraw.status in ("pending", "processing") and withdraw.retry_count >= 2
+    shot(page, "31-transfer-waiting-core-down")
+    dashboard = page.context.new_page()  # same customer session, second tab
+    dashboard.goto(url + "/dashboard")
+    assert dashboard.is_visible("[data-testid=balance-card]")
+    shot(dashboard, "32-dashboard-while-core-down")
+    staff.goto(url + "/admin/")
+    assert staff.is_visible("[data-testid=status-panel]")
+    shot(staff, "33-admin-status-panel-backlog")
+    staff.goto(f"{url}/admin/outbox/outboxmessage/{withdraw.pk}/change/")
+    assert "503" in staff.inner_text("#content")
+    shot(staff, "34-outbox-row-retrying")
+
+    # when: staff brings core back up
+    staff.goto(url + "/admin/core-faults/")
+    staff.select_option("#id_group", "all")
+    staff.select_option("#id_mode", "up")
+    staff.click("form:has(input[name=action][value=set]) input[type=submit]")
+    staff.wait_for_selector("ul.messagelist")
+    # then: the waiting transfer completes on the customer's open status page
+    page.wait_for_selector("[data-testid=transfer-outcome]:has-text('振込完了')", timeout=TIMEOUT_MS)
+    shot(page, "35-transfer-completed-after-recovery")
+    transfer = Transfer.objects.get(transaction_id=transaction_id)
+    assert transfer.phase == "COMPLETED"
+    staff.goto(f"{url}/admin/transfers/transfer/{transfer.pk}/change/")
+    timeline = staff.inner_text("#content")
+    assert "TransferRequested" in timeline and "TransferCompleted" in timeline
+    shot(staff, "36-admin-transfer-timeline")
+    staff.goto(url + "/admin/outbox/outboxmessage/")
+    shot(staff, "37-admin-outbox-list")
