@@ -22,6 +22,7 @@ from accounts.models import Application, ApplicationStatus
 from accounts.validation import RequestBodyMissingError, application_input_parse
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES
 from auth_app.permissions import HasPermission
+from auth_app.throttling import WriteRateThrottle
 from config.admin import actor_for_user
 from config.api import ROUTER, iso_time
 from config.errors import ApplicationError, NotFoundError
@@ -60,8 +61,12 @@ def _id_body(application: Application) -> dict[str, str]:
 class ApplicationCreateApi(PublicApi):
     """POST /api/accounts — nested (the SPA's) or flat body → 201 `{id, transactionId, status: "PENDING"}`.
 
-    Per-field 400 `{"error": "<text>", "fields": {...}}`; optional `Idempotency-Key` (R30).
+    Per-field 400 `{"error": "<text>", "fields": {...}}`; optional `Idempotency-Key` (R30). Public, so the write
+    throttle counts per client address (THROTTLE_WRITE_RATE): a form-filling bot or a campaign spike from one
+    source gets 429 instead of filling the provisioning queue.
     """
+
+    throttle_classes = [WriteRateThrottle]
 
     @extend_schema(operation_id="account_application_create", request=OpenApiTypes.OBJECT,
                    responses={201: ApplicationIdSerializer})

@@ -252,3 +252,20 @@ def test_request_is_refused_when_the_api_key_is_missing(api_client, api_keys, ap
     # then
     assert response.status_code == 403
     assert Application.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_applications_from_one_address_are_throttled_with_429_when_the_write_rate_is_exceeded(
+        api_client, api_keys, application_body, outbox_nudges, settings):
+    # given a write rate of two per minute
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"login": "100/min", "write": "2/min"}}
+    assert [_post(api_client, api_keys, application_body).status_code for _ in range(2)] == [201, 201]
+    before = _counts()
+    # when a third application comes from the same address within the minute
+    response = _post(api_client, api_keys, application_body)
+    # then it is refused with the original's 429 body and nothing is written
+    assert response.status_code == 429
+    assert response.json() == {"message": "Too Many Requests"}
+    assert int(response["Retry-After"]) > 0
+    assert _counts() == before
