@@ -30,6 +30,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.stack import NOT_INHERITED as STACK_NOT_INHERITED
+from tests.fixtures.stack import free_port, group_alive
+
 ROOT = Path(__file__).resolve().parents[1]
 OWNED_DOCS = ("README.md", "docs/architecture.md", "docs/guide.md", "docs/operations.md", "docs/fisc-mapping.md")
 # Runnable blocks are taken from every document (others may opt in); the annotation rule binds the owned ones.
@@ -41,10 +44,8 @@ LINKS_MAY_BE_MISSING = {"docs/resilience-report.md"}
 FAILOVER_SCRIPT = ROOT / "docs" / "scripts" / "failover-rehearsal.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # Nothing of the test process's own configuration may leak into the stack (as in tests/test_run_stack.py).
-NOT_INHERITED = ("DATABASE_URL", "CORE_DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DEBUG",
-                 "SECRET_KEY", "JWT_SIGNING_KEY", "CORE_BANKING_API_KEY", "CORE_MOCK_CONTROL_KEY",
-                 "CORE_MOCK_FAULTS_ENABLED", "BANK_VAR_DIR", "TEST_SQLITE_DIR", "DEMO_STAFF_PASSWORD",
-                 "CORE_BANKING_URL", "WEB_PORT", "CORE_PORT", "BANK_SCREENSHOT_DIR")
+NOT_INHERITED = (*STACK_NOT_INHERITED, "DEMO_STAFF_PASSWORD", "CORE_BANKING_URL", "WEB_PORT", "CORE_PORT",
+                 "BANK_SCREENSHOT_DIR")
 BLOCK_TIMEOUT_SECONDS = 90
 
 
@@ -132,20 +133,6 @@ def test_relative_links_and_images_resolve():
 # --- runnable blocks against a temporary `make run` stack ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 @dataclass(frozen=True)
 class Stack:
     web_port: int
@@ -172,7 +159,7 @@ def _wait(condition, *, seconds: float, what: str, process: subprocess.Popen, lo
 def stack(tmp_path_factory):
     """`make run` (web, core mock, worker, beat) on the embedded default in a temporary var dir; Ctrl-C at the end."""
     tmp = tmp_path_factory.mktemp("docs-stack")
-    web_port, core_port = _free_port(), _free_port()
+    web_port, core_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
     env.update(BANK_VAR_DIR=str(tmp / "var"), WEB_PORT=str(web_port), CORE_PORT=str(core_port))
     log = tmp / "run.log"
@@ -191,12 +178,12 @@ def stack(tmp_path_factory):
                        check=True, capture_output=True, timeout=60)
         yield Stack(web_port=web_port, core_port=core_port, env=block_env, log=log)
     finally:
-        if _group_alive(process.pid):
+        if group_alive(process.pid):
             os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=45)
         finally:
-            if _group_alive(process.pid):
+            if group_alive(process.pid):
                 os.killpg(process.pid, signal.SIGKILL)
 
 

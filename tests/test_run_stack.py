@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,19 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.stack import NOT_INHERITED, free_port, group_alive
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-# The run command must work on its defaults: nothing the test settings put into os.environ (DEBUG off,
-# test secrets, the test var dir) or a server configuration may leak into it.
-NOT_INHERITED = ("DATABASE_URL", "CORE_DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DEBUG",
-                 "SECRET_KEY", "JWT_SIGNING_KEY", "CORE_BANKING_API_KEY", "CORE_MOCK_CONTROL_KEY",
-                 "CORE_MOCK_FAULTS_ENABLED", "BANK_VAR_DIR", "TEST_SQLITE_DIR")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_healthy(url: str, deadline: float, process: subprocess.Popen, log_path: Path) -> dict:
@@ -46,17 +36,9 @@ def _wait_healthy(url: str, deadline: float, process: subprocess.Popen, log_path
     raise AssertionError(f"{url} not healthy in time ({last_error})")
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 def test_make_run_starts_every_process_and_ctrl_c_stops_them(tmp_path):
     # given an empty var dir, free ports and no database/broker server configured
-    web_port, core_port = _free_port(), _free_port()
+    web_port, core_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(BANK_VAR_DIR=str(tmp_path / "var"), WEB_PORT=str(web_port), CORE_PORT=str(core_port),
                CORE_BANKING_API_KEY="smoke-core-key", DEMO_STAFF_PASSWORD="smoke-staff-pass")
@@ -90,12 +72,12 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(tmp_path):
         assert "demo customers user001 / password123" in text
     finally:
         # when Ctrl-C is pressed (SIGINT to the foreground process group)
-        if _group_alive(pgid):
+        if group_alive(pgid):
             os.killpg(pgid, signal.SIGINT)
         try:
             process.wait(timeout=45)
         finally:
-            stopped_in_time = not _group_alive(pgid)
+            stopped_in_time = not group_alive(pgid)
             if not stopped_in_time:
                 os.killpg(pgid, signal.SIGKILL)
     # then every process of the stack has exited
