@@ -267,7 +267,8 @@ recovery_target_time = '$PITR_TARGET'
 recovery_target_action = 'promote'
 CONF
 pg touch "$PITR_DIR/recovery.signal"
-pg "$PG_BIN/pg_ctl" -D "$PITR_DIR" -l "$WORK/pg/pitr.log" -o "-p $PITR_PORT" -w -t 60 start >/dev/null
+pg "$PG_BIN/pg_ctl" -D "$PITR_DIR" -l "$WORK/pg/pitr.log" -o "-p $PITR_PORT" -w -t 60 start >/dev/null \
+  || die "PITR cluster did not start: $(tail -15 "$WORK/pg/pitr.log")"
 pitr_promoted() { [ "$(psql_at "$PITR_PORT" -d postgres -c 'SELECT pg_is_in_recovery()')" = f ]; }
 wait_for 60 pitr_promoted || die "PITR cluster did not finish recovery: $(tail -5 "$WORK/pg/pitr.log")"
 grep -E "recovery stopping|starting point-in-time" "$WORK/pg/pitr.log" | sed 's/^.*LOG: */pitr.log: /' || true
