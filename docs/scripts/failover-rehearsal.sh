@@ -121,7 +121,7 @@ wal_level = replica
 max_wal_senders = 4
 hot_standby = on
 archive_mode = on
-archive_command = 'test ! -f $ARCHIVE/%f && cp %p $ARCHIVE/%f'
+archive_command = 'test ! -f $ARCHIVE/%f && cp %p $ARCHIVE/%f.part && mv $ARCHIVE/%f.part $ARCHIVE/%f'
 CONF
 pg "$PG_BIN/pg_ctl" -D "$PRIMARY_DIR" -l "$WORK/pg/primary.log" -o "-p $PRIMARY_PORT" -w start >/dev/null
 psql_at "$PRIMARY_PORT" -d postgres -c "CREATE DATABASE bank"
@@ -177,7 +177,12 @@ done_step
 
 step "5. replica catches up (replay LSN); WAL archived"
 SWITCHED=$(psql_at "$PRIMARY_PORT" -d postgres -c "SELECT pg_walfile_name(pg_switch_wal())")
-archived() { [ -f "$ARCHIVE/$SWITCHED" ]; }
+# Archived means the archiver reported success (pg_stat_archiver), not merely that the file exists: an
+# immediate stop in step 6 also kills a `cp` still writing, and a PITR would then meet a truncated segment.
+archived() {
+  [ -f "$ARCHIVE/$SWITCHED" ] && [ "$(psql_at "$PRIMARY_PORT" -d postgres -c \
+    "SELECT coalesce(last_archived_wal >= '$SWITCHED', false) FROM pg_stat_archiver")" = t ]
+}
 wait_for 30 archived || die "WAL segment $SWITCHED was not archived"
 echo "WAL segment $SWITCHED archived"
 PRIMARY_LSN=$(psql_at "$PRIMARY_PORT" -d postgres -c "SELECT pg_current_wal_lsn()")
