@@ -80,6 +80,15 @@ def _aggregate_head(aggregate_id: str) -> tuple[int, str | None]:
     return head if head is not None else (0, None)
 
 
+def _aggregate_check(aggregate_id: str, *, aggregate_type: str, expected_version: int) -> None:
+    """ValueError when the aggregate is of another type, ConcurrencyError when it is not at expected_version."""
+    current_version, stored_type = _aggregate_head(aggregate_id)
+    if stored_type is not None and stored_type != aggregate_type:
+        raise ValueError(f"Aggregate {aggregate_id!r} is a {stored_type!r}, not a {aggregate_type!r}.")
+    if current_version != expected_version:
+        raise _version_conflict(aggregate_id, expected_version=expected_version, current_version=current_version)
+
+
 def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
                  actor: str, correlation_id: str, causation_id: str | None = None) -> list[Event]:
     """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
@@ -99,11 +108,11 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     if not events:
         return []
 
-    current_version, stored_type = _aggregate_head(aggregate_id)
-    if stored_type is not None and stored_type != aggregate_type:
-        raise ValueError(f"Aggregate {aggregate_id!r} is a {stored_type!r}, not a {aggregate_type!r}.")
-    if current_version != expected_version:
-        raise _version_conflict(aggregate_id, expected_version=expected_version, current_version=current_version)
+    # A new aggregate (expected_version 0) skips the read: the unique (aggregate_id, version) index refuses
+    # version 1 of an existing aggregate, and the except branch below names the conflict. One round trip
+    # less while the caller holds its row locks (every accepted transfer starts an aggregate).
+    if expected_version != 0:
+        _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
 
     try:
         # Savepoint: a lost race rolls back the position counter too (no gap) and leaves the caller's
@@ -122,11 +131,8 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
             ]
             Event.objects.bulk_create(rows)
     except IntegrityError as exc:
-        current_version, _ = _aggregate_head(aggregate_id)
-        if current_version == expected_version:
-            raise  # not a version race: a real integrity problem
-        raise _version_conflict(aggregate_id, expected_version=expected_version,
-                                current_version=current_version) from exc
+        _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
+        raise  # not a version race: a real integrity problem
 
     for projection in registry.projections_for(aggregate_type):
         projection.apply_appended(rows)

@@ -179,7 +179,9 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
             if stored is not None:
                 return TransferRequestAnswer(status_code=stored.status_code, body=stored.body, replayed=True)
         # Only the source's hold changes: the target is read, never locked, so transfers to one popular
-        # account do not queue behind each other here.
+        # account do not queue behind each other here; it is read before the source's lock is taken, so
+        # that lock (held until commit) covers only what must be serial per source.
+        target = account_find(account_id=request.target_account_id)
         source = accounts_lock(account_ids=[request.source_account_id]).get(request.source_account_id)
         if source is None and request.source_account_id == user.primary_account_id:
             raise TransferInvalidError(SOURCE_NOT_FOUND_MESSAGE, code="SOURCE_ACCOUNT_NOT_FOUND",
@@ -190,7 +192,6 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
         if source.status != "ACTIVE":
             raise TransferInvalidError(SOURCE_NOT_FOUND_MESSAGE, code="SOURCE_ACCOUNT_NOT_ACTIVE",
                                        extra={"error": f"Source account is {source.status}"})
-        target = account_find(account_id=request.target_account_id)
         if target is None or target.status != "ACTIVE":
             diagnostic = "Account not found" if target is None else f"Target account is {target.status}"
             raise TransferInvalidError(TARGET_NOT_FOUND_MESSAGE, code="TARGET_ACCOUNT_NOT_FOUND",

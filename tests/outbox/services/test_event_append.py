@@ -77,6 +77,20 @@ def test_stale_expected_version_raises_concurrency_error_and_writes_nothing(coun
     assert Event.objects.filter(aggregate_id="counter-1").count() == 2
 
 
+def test_new_aggregate_append_to_an_existing_id_raises_concurrency_error_and_keeps_positions_gap_free(
+        counter_aggregate):
+    # given an aggregate at version 2 (a new-aggregate append skips the head read and relies on the unique index)
+    _append("counter-1", 0, increment(), increment())
+    # when a writer starts the same aggregate again (expected version 0)
+    with pytest.raises(ConcurrencyError) as error:
+        _append("counter-1", 0, increment())
+    # then it gets the same 409 as a stale version, nothing was written, and the next append takes the next position
+    assert error.value.extra == {"aggregateId": "counter-1", "expectedVersion": 0, "currentVersion": 2}
+    assert Event.objects.filter(aggregate_id="counter-1").count() == 2
+    _append("counter-2", 0, increment())
+    assert list(Event.objects.order_by("position").values_list("position", flat=True)) == [1, 2, 3]
+
+
 def test_undeclared_event_type_is_refused_when_appending(counter_aggregate):
     # given the counter's closed set of event types
     # when an event outside it is appended
@@ -119,6 +133,24 @@ def test_aggregate_id_of_another_type_is_refused(counter_aggregate):
             event_append(aggregate_type="test_other", aggregate_id="counter-1", expected_version=1,
                          events=[reset()], actor="user:1", correlation_id="c")
     registry.unregister_aggregate("test_other")
+    # then the stream is unchanged
+    assert Event.objects.filter(aggregate_id="counter-1").count() == 1
+
+
+def test_new_aggregate_of_another_type_on_an_existing_id_is_refused(counter_aggregate):
+    # given an aggregate id already used by the counter type
+    from outbox import registry
+
+    registry.register_aggregate("test_other", event_types={"CounterReset"}, fold=lambda s, e: s, initial_state=dict)
+    _append("counter-1", 0, increment())
+    # when another aggregate type starts a new aggregate with that id
+    try:
+        with pytest.raises(ValueError, match="is a 'test_counter'"):
+            with transaction.atomic():
+                event_append(aggregate_type="test_other", aggregate_id="counter-1", expected_version=0,
+                             events=[reset()], actor="user:1", correlation_id="c")
+    finally:
+        registry.unregister_aggregate("test_other")
     # then the stream is unchanged
     assert Event.objects.filter(aggregate_id="counter-1").count() == 1
 
