@@ -273,37 +273,42 @@ class Harness:
         self.actions.append(entry)
         log(f"   t={entry['t']}s {action} {json.dumps(details, default=str)}")
 
+    def _core_control(self, path: str, body: dict[str, Any]) -> None:
+        """POST to the core mock's fault-control API (`/core/_faults…`) with the control key (on only in this harness)."""
+        httpx.post(f"{self.core_url}/core/_faults{path}", headers={"X-Control-Key": self.control_key},
+                   json=body, timeout=10).raise_for_status()
+
+    def _flag(self, name: str, *, on: bool) -> None:
+        """Create (on) or remove (off) the flag file `name` that every harness process reads (bench/resilience/apps.py)."""
+        flag = Path(self.env["RES_FLAG_DIR"]) / name
+        if on:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
     def core_fault(self, *, mode: str, group: str = "all", **knobs: Any) -> None:
-        """POST /core/_faults through the control key (the switch is on only in this harness)."""
+        """Switch a fault of core route group `group` on or off."""
         body = {"group": group, "mode": mode, **knobs}
-        response = httpx.post(f"{self.core_url}/core/_faults", headers={"X-Control-Key": self.control_key},
-                              json=body, timeout=10)
-        response.raise_for_status()
+        self._core_control("", body)
         self._record("core_fault", **body)
 
     def faults_reset(self) -> None:
         from corebanking_mock.faults import FAULT_GROUPS
 
         for group in FAULT_GROUPS:
-            httpx.post(f"{self.core_url}/core/_faults", headers={"X-Control-Key": self.control_key},
-                       json={"group": group, "mode": "up"}, timeout=10).raise_for_status()
+            self._core_control("", {"group": group, "mode": "up"})
 
     def mail_bug(self, *, on: bool) -> None:
         from bench.resilience.apps import MAIL_BUG_FLAG
 
-        flag = Path(self.env["RES_FLAG_DIR"]) / MAIL_BUG_FLAG
-        if on:
-            flag.touch()
-        else:
-            flag.unlink(missing_ok=True)
+        self._flag(MAIL_BUG_FLAG, on=on)
         self._record("mail_bug", on=on)
 
     def accounts_freeze(self, count: int, *, accounts: list[str] | None = None) -> list[str]:
         """Mark `accounts` (or the last `count` W0 accounts) FROZEN in core through the fault-control API."""
         frozen = list(accounts) if accounts is not None else (self.w0_accounts[-count:] if count else [])
         for account_id in frozen:
-            httpx.post(f"{self.core_url}/core/_faults/accounts/{account_id}", json={"status": "FROZEN"},
-                       headers={"X-Control-Key": self.control_key}, timeout=10).raise_for_status()
+            self._core_control(f"/accounts/{account_id}", {"status": "FROZEN"})
         if frozen:
             self._record("accounts_freeze", accounts=frozen)
         return frozen
@@ -329,19 +334,14 @@ class Harness:
 
     def accounts_thaw(self) -> None:
         for account_id in getattr(self, "_frozen", []):
-            httpx.post(f"{self.core_url}/core/_faults/accounts/{account_id}", json={"status": "ACTIVE"},
-                       headers={"X-Control-Key": self.control_key}, timeout=10).raise_for_status()
+            self._core_control(f"/accounts/{account_id}", {"status": "ACTIVE"})
         self._frozen = []
 
     def create_account_stop(self, *, on: bool) -> None:
         """E9: the create_account consumer stops (on) or runs again (off)."""
         from bench.resilience.apps import CREATE_ACCOUNT_STOPPED_FLAG
 
-        flag = Path(self.env["RES_FLAG_DIR"]) / CREATE_ACCOUNT_STOPPED_FLAG
-        if on:
-            flag.touch()
-        else:
-            flag.unlink(missing_ok=True)
+        self._flag(CREATE_ACCOUNT_STOPPED_FLAG, on=on)
         self._record("create_account_stop", on=on)
 
     def web_reload(self) -> None:
