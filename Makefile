@@ -1,4 +1,4 @@
-# Two commands matter (see README): `make run` starts the whole system, `make test` runs the suite.
+# Two commands matter (see README): `make run` starts the whole system (under supervisord), `make test` runs the suite.
 # Both create .venv with Python 3.11 and install the locked dependencies on first use.
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -6,19 +6,28 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 WEB_PORT ?= 8000
 CORE_PORT ?= 8001
+# Process counts of the run stack (config/supervisord.conf): gunicorn workers of the web app and of the core
+# mock, and the Celery worker's pool children. Sized for two cores; docs/deploy.md explains how to size them.
+WEB_WORKERS ?= 2
+CORE_WORKERS ?= 2
+CELERY_CONCURRENCY ?= 1
+# Runtime files of the embedded default (SQLite files, broker folders, mail, supervisord's socket and log).
+BANK_VAR_DIR ?= $(CURDIR)/var
 # Settings for the run stack: DEBUG on, embedded SQLite + filesystem broker unless DATABASE_URL etc. are set.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.settings.local PYTHONUNBUFFERED=1 \
 	CORE_BANKING_URL=$${CORE_BANKING_URL:-http://127.0.0.1:$(CORE_PORT)} \
 	CORE_MOCK_FAULTS_ENABLED=$${CORE_MOCK_FAULTS_ENABLED:-true} WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) \
+	WEB_WORKERS=$(WEB_WORKERS) CORE_WORKERS=$(CORE_WORKERS) CELERY_CONCURRENCY=$(CELERY_CONCURRENCY) \
+	BANK_VAR_DIR=$(BANK_VAR_DIR) \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 
-.PHONY: install run prepare test lock clean-var messages screenshots
+.PHONY: install run status prepare test lock clean-var messages screenshots
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c "import django, celery, rest_framework, honcho" # fail here if the install did not work
+	@$(PY) -c "import django, celery, rest_framework, supervisor" # fail here if the install did not work
 	@touch $@
 
 install: $(VENV)/.installed
@@ -37,13 +46,20 @@ prepare: install messages
 
 run: prepare
 	@echo ""
-	@echo "  サンプル銀行 is starting (Ctrl-C stops every process):"
+	@echo "  サンプル銀行 is starting (Ctrl-C stops every process; a process that dies is restarted):"
 	@echo "    web app        http://127.0.0.1:$(WEB_PORT)/        (customer site; API under /v1/, health /healthz)"
 	@echo "    staff admin    http://127.0.0.1:$(WEB_PORT)/admin/  login: staff / $${DEMO_STAFF_PASSWORD:-staff-demo-pass}"
 	@echo "    core banking   http://127.0.0.1:$(CORE_PORT)/healthz (mock, API key required for /api/*)"
 	@echo "    demo customers user001 / password123   user002 / password123"
 	@echo ""
-	@$(RUN_ENV) exec $(VENV)/bin/honcho -f Procfile start
+	@mkdir -p $(BANK_VAR_DIR)
+	@$(RUN_ENV) exec $(VENV)/bin/supervisord -c config/supervisord.conf
+
+# While `make run` is up (in another terminal): each process's state, pid and uptime.
+status:
+	@BANK_VAR_DIR=$(BANK_VAR_DIR) WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) WEB_WORKERS=$(WEB_WORKERS) \
+		CORE_WORKERS=$(CORE_WORKERS) CELERY_CONCURRENCY=$(CELERY_CONCURRENCY) \
+		$(VENV)/bin/supervisorctl -c config/supervisord.conf status
 
 test: install messages
 	$(PY) -m pytest

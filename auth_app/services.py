@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import secrets
 import string
+from importlib import import_module
 from dataclasses import dataclass
 
 from axes.utils import reset as axes_reset
@@ -226,10 +227,14 @@ def user_change_password(*, request: HttpRequest, user, current_password: str, n
 
 
 def login_session_prune(*, ended_before: dt.datetime | None = None) -> int:
-    """Delete sessions that expired or ended before `ended_before` (default: 30 days ago); returns the count.
-
-    Tokens of such sessions are long dead; the rows only served as a login audit trail.
+    """Delete API login sessions that expired before `ended_before` (default: LOGIN_SESSION_RETENTION_DAYS
+    ago); returns the count. Tokens of such sessions are long dead; the rows only served as a login audit trail.
     """
-    cutoff = ended_before or timezone.now() - dt.timedelta(days=30)
+    cutoff = ended_before or timezone.now() - dt.timedelta(days=settings.LOGIN_SESSION_RETENTION_DAYS)
     deleted, _ = LoginSession.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
+
+
+def web_sessions_clear_expired() -> None:
+    """Delete the web UI's expired Django sessions (Django never does this by itself)."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from outbox import checks, relay, selectors, services
+from outbox import checks, idempotency, relay, selectors, services
 
 logger = logging.getLogger("bank.outbox.tasks")
 
@@ -57,3 +57,12 @@ def stuck_detector() -> bool:
         log = logger.error if item.severity == "critical" else logger.warning
         log("stuck %s %s: %s", item.check, item.aggregate_id, item.reason)
     return report.lagging
+
+
+@shared_task(name="outbox.idempotency_purge", ignore_result=True)
+def idempotency_purge() -> int:
+    """Beat, hourly: forget client Idempotency-Key answers older than IDEMPOTENCY_KEY_TTL_SECONDS."""
+    deleted = idempotency.request_idempotency_purge()
+    if deleted:
+        logger.info("idempotency keys purged: %d", deleted)
+    return deleted

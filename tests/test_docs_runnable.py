@@ -20,18 +20,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.fixtures.stack import NOT_INHERITED as STACK_NOT_INHERITED
-from tests.fixtures.stack import free_port, group_alive
+from tests.fixtures.run_stack import RunStack
+from tests.fixtures.stack import NOT_INHERITED
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNED_DOCS = ("README.md", "docs/architecture.md", "docs/guide.md", "docs/operations.md", "docs/fisc-mapping.md")
@@ -43,9 +40,6 @@ EXPECT = re.compile(r"^\s*# expect: (.+?)\s*$", re.M)
 LINKS_MAY_BE_MISSING = {"docs/resilience-report.md"}
 FAILOVER_SCRIPT = ROOT / "docs" / "scripts" / "failover-rehearsal.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-# Nothing of the test process's own configuration may leak into the stack (as in tests/test_run_stack.py).
-NOT_INHERITED = (*STACK_NOT_INHERITED, "DEMO_STAFF_PASSWORD", "CORE_BANKING_URL", "WEB_PORT", "CORE_PORT",
-                 "BANK_SCREENSHOT_DIR")
 BLOCK_TIMEOUT_SECONDS = 90
 
 
@@ -141,50 +135,20 @@ class Stack:
     log: Path
 
 
-def _wait(condition, *, seconds: float, what: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"make run exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if condition():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{what} not ready in time:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """`make run` (web, core mock, worker, beat) on the embedded default in a temporary var dir; Ctrl-C at the end."""
     tmp = tmp_path_factory.mktemp("docs-stack")
-    web_port, core_port = free_port(), free_port()
-    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
-    env.update(BANK_VAR_DIR=str(tmp / "var"), WEB_PORT=str(web_port), CORE_PORT=str(core_port))
-    log = tmp / "run.log"
-    with log.open("w") as handle:
-        process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=handle,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    run = RunStack(var_dir=tmp / "var", log_path=tmp / "run.log", own_secrets=False).start()
     try:
-        for port in (web_port, core_port):
-            _wait(lambda port=port: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200,
-                  seconds=120, what=f"/healthz on {port}", process=process, log=log)
-        _wait(lambda: "ready." in log.read_text(errors="replace") and "celery beat v" in log.read_text(errors="replace"),
-              seconds=60, what="worker and beat", process=process, log=log)
-        block_env = {**env, "CORE_BANKING_URL": f"http://127.0.0.1:{core_port}"}
+        run.wait_healthy()
+        block_env = {**run.environment(), "CORE_BANKING_URL": run.core_url}
         # The read model is filled by the worker's start-up sync; make sure it happened before the blocks run.
         subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "sync_core"], cwd=ROOT, env=block_env,
                        check=True, capture_output=True, timeout=60)
-        yield Stack(web_port=web_port, core_port=core_port, env=block_env, log=log)
+        yield Stack(web_port=run.web_port, core_port=run.core_port, env=block_env, log=run.log_path)
     finally:
-        if group_alive(process.pid):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=45)
-        finally:
-            if group_alive(process.pid):
-                os.killpg(process.pid, signal.SIGKILL)
+        run.stop()
 
 
 @pytest.mark.slow

@@ -1,84 +1,105 @@
-"""Smoke test of the README's run command: `make run` on the embedded default in a temporary var dir.
+"""The README's run command, `make run`, on the embedded default in a temporary var dir.
 
-It starts the honcho stack (web, core mock, Celery worker, beat), waits for both /healthz, checks the
-seeded demo data over HTTP, then sends Ctrl-C (SIGINT to the process group) and checks every process ended.
+It starts the supervised stack (web, core mock, Celery worker, beat) and checks: both /healthz answer and the
+demo data is seeded; every process killed by hand comes back within seconds while the site stays up; the
+request throttle's counters are shared by the web workers; and Ctrl-C stops every process, leaving none behind.
 """
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fixtures.stack import NOT_INHERITED, free_port, group_alive
+from tests.fixtures.run_stack import CORE_KEY, RunStack, pid_alive, process_table
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
+LOGIN_RATE_PER_MINUTE = 4
 
-def _wait_healthy(url: str, deadline: float, process: subprocess.Popen, log_path: Path) -> dict:
-    last_error = ""
+
+def _wait_for_new_pid(stack: RunStack, old_pid: int, *words: str, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"make run exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return response.json()
-            last_error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            last_error = type(exc).__name__
-        time.sleep(0.5)
-    raise AssertionError(f"{url} not healthy in time ({last_error})")
+        mains = [pid for pid in stack.pids_matching(*words) if pid != old_pid
+                 and stack.processes().get(pid) and _is_program_main(stack, pid)]
+        if mains:
+            return mains[0]
+        time.sleep(0.2)
+    raise AssertionError(f"{' '.join(words)} did not come back within {timeout}s:\n{stack.log_tail()}")
 
 
-def test_make_run_starts_every_process_and_ctrl_c_stops_them(tmp_path):
-    # given an empty var dir, free ports and no database/broker server configured
-    web_port, core_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    env.update(BANK_VAR_DIR=str(tmp_path / "var"), WEB_PORT=str(web_port), CORE_PORT=str(core_port),
-               CORE_BANKING_API_KEY="smoke-core-key", DEMO_STAFF_PASSWORD="smoke-staff-pass")
-    log_path = tmp_path / "run.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    pgid = process.pid
-    try:
-        # when both processes answer their health checks
-        deadline = time.monotonic() + 120
-        web = _wait_healthy(f"http://127.0.0.1:{web_port}/healthz", deadline, process, log_path)
-        core = _wait_healthy(f"http://127.0.0.1:{core_port}/healthz", deadline, process, log_path)
-        # then databases and broker are up, and the core mock serves the seeded demo account
-        assert web == {"status": "ok", "service": "web", "database": "ok", "broker": "ok"}
-        assert core["database"] == "ok"
-        account = httpx.get(f"http://127.0.0.1:{core_port}/api/accounts/0011234567",
-                            headers={"X-API-Key": "smoke-core-key"}, timeout=5)
-        assert account.status_code == 200
-        assert account.json()["balance"] == 10_000_000
-        # and the worker and beat came up
-        deadline = time.monotonic() + 60
+def _is_program_main(stack: RunStack, pid: int) -> bool:
+    """True for a program's main process (a direct child of supervisord), not a gunicorn worker or pool child."""
+    table = process_table()
+    parent = table.get(pid, (0, ""))[0]
+    return "supervisord" in table.get(parent, (0, ""))[1]
+
+
+def _program_main(stack: RunStack, *words: str) -> int:
+    mains = [pid for pid in stack.pids_matching(*words) if _is_program_main(stack, pid)]
+    assert len(mains) == 1, (words, stack.processes())
+    return mains[0]
+
+
+@pytest.fixture
+def run_stack(tmp_path):
+    stack = RunStack(var_dir=tmp_path / "var", log_path=tmp_path / "run.log",
+                     extra_env={"THROTTLE_LOGIN_RATE": f"{LOGIN_RATE_PER_MINUTE}/min"})
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_make_run_serves_restarts_what_dies_shares_throttles_and_ctrl_c_stops_everything(run_stack):
+    stack = run_stack
+    # given the stack is up
+    stack.wait_healthy()
+    web = httpx.get(f"{stack.web_url}/healthz", timeout=5).json()
+    assert web == {"status": "ok", "service": "web", "database": "ok", "broker": "ok"}
+    assert httpx.get(f"{stack.core_url}/healthz", timeout=5).json()["database"] == "ok"
+    # then the core mock serves the seeded demo account, and the log names the demo logins
+    account = httpx.get(f"{stack.core_url}/api/accounts/0011234567", headers={"X-API-Key": CORE_KEY}, timeout=5)
+    assert account.status_code == 200
+    assert account.json()["balance"] == 10_000_000
+    assert "demo customers user001 / password123" in stack.log_path.read_text(errors="replace")
+
+    # when each supervised process is SIGKILLed in turn
+    for words in (("gunicorn", "config.wsgi:"), ("gunicorn", "config.wsgi_core:"), ("celery", "worker"),
+                  ("celery", "beat")):
+        victim = _program_main(stack, *words)
+        os.kill(victim, signal.SIGKILL)
+        # then it is back within seconds, with a new pid
+        replacement = _wait_for_new_pid(stack, victim, *words)
+        assert not pid_alive(victim)
+        # and the site answers again (the web app answers throughout unless it was the one killed)
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            text = log_path.read_text(errors="replace")
-            if "ready." in text and "celery beat v" in text:
-                break
-            time.sleep(0.5)
-        text = log_path.read_text(errors="replace")
-        assert "ready." in text, text[-3000:]
-        assert "celery beat v" in text, text[-3000:]
-        assert "demo customers user001 / password123" in text
-    finally:
-        # when Ctrl-C is pressed (SIGINT to the foreground process group)
-        if group_alive(pgid):
-            os.killpg(pgid, signal.SIGINT)
-        try:
-            process.wait(timeout=45)
-        finally:
-            stopped_in_time = not group_alive(pgid)
-            if not stopped_in_time:
-                os.killpg(pgid, signal.SIGKILL)
-    # then every process of the stack has exited
-    assert stopped_in_time, log_path.read_text(errors="replace")[-3000:]
+            try:
+                if httpx.get(f"{stack.web_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"site down after killing {words}:\n{stack.log_tail()}")
+        assert pid_alive(replacement)
+
+    # when one client logs in more often than the login rate, over fresh connections (spread over both web
+    # workers)
+    answers = []
+    for _ in range(LOGIN_RATE_PER_MINUTE + 4):
+        with httpx.Client(base_url=stack.web_url, timeout=10) as client:
+            answers.append(client.post("/v1/api/auth/login",
+                                       json={"loginId": "user001", "password": "password123"}).status_code)
+    # then exactly the rate is let through: both workers count in one shared cache
+    assert answers.count(200) == LOGIN_RATE_PER_MINUTE, answers
+    assert set(answers[LOGIN_RATE_PER_MINUTE:]) == {429}, answers
+
+    # when Ctrl-C is pressed (SIGINT to the foreground process group)
+    survivors = stack.stop()
+    # then every process the stack ever ran has exited
+    assert survivors == [], stack.log_tail()
+    assert stack.process.returncode is not None

@@ -1,13 +1,14 @@
 """Static experiments of the resilience comparator (flows.md §6.3–§6.5): E7 coupling, E10 test cost, E13 inventory,
 E15 code size.
 
-Every number is derived from the repository at run time (import graph, Procfile, settings, models, source text), so
+Every number is derived from the repository at run time (import graph, supervisord programs, settings, models, source text), so
 the figures cannot drift from the code. Each function returns `{"metrics": {...}, "notes": [...]}` (JSON-serialisable).
 The original's figures are the only constants, quoted from flows.md.
 """
 from __future__ import annotations
 
 import ast
+import configparser
 import io
 import os
 import re
@@ -312,14 +313,12 @@ def e10_test_cost(quick: bool = False) -> dict[str, Any]:
 # E13: inventory
 # ====================================================================================================================
 
-def procfile_processes(path: Path | None = None) -> dict[str, str]:
-    """{process name: command} of the Procfile (the deployable units of `make run`)."""
-    processes = {}
-    for line in (path or REPO_ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#") and ":" in line:
-            name, command = line.split(":", 1)
-            processes[name.strip()] = command.strip()
-    return processes
+def run_stack_processes(path: Path | None = None) -> dict[str, str]:
+    """{program name: command} of config/supervisord.conf (the deployable units of `make run`)."""
+    parser = configparser.RawConfigParser()
+    parser.read(path or REPO_ROOT / "config" / "supervisord.conf", encoding="utf-8")
+    return {section.split(":", 1)[1]: " ".join(parser.get(section, "command").replace("%%", "%").split())
+            for section in parser.sections() if section.startswith("program:")}
 
 
 def _qualified_functions(tree: ast.AST) -> list[tuple[str, ast.AST]]:
@@ -480,7 +479,7 @@ def e13_inventory() -> dict[str, Any]:
     from django.conf import settings
     from django.db import router
 
-    processes = procfile_processes()
+    processes = run_stack_processes()
     databases = {alias: {"engine": conf["ENGINE"].rsplit(".", 1)[-1], "name": str(conf.get("NAME", ""))}
                  for alias, conf in settings.DATABASES.items()}
     queues = [getattr(queue, "name", str(queue)) for queue in getattr(settings, "CELERY_TASK_QUEUES", ())]
@@ -533,7 +532,7 @@ def e13_inventory() -> dict[str, Any]:
     }
     database_list = ", ".join(f"{alias}={conf['engine']}" for alias, conf in databases.items())
     notes = [
-        f"Deployable units are the Procfile processes ({', '.join(sorted(processes))}); the original has "
+        f"Deployable units are the supervised processes of `make run` ({', '.join(sorted(processes))}); the original has "
         f"{ORIGINAL_INVENTORY['functions']} functions + {ORIGINAL_INVENTORY['core_api_functions']} core API function.",
         f"Infrastructure: {len(databases)} database(s) ({database_list}) "
         f"and one broker ({broker}) with {len(queues)} Celery queues; no bus, streams or API gateways. Original: "

@@ -57,6 +57,9 @@ CORS_ALLOW_HEADERS = (*default_headers, "x-api-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After",)
 CORS_PREFLIGHT_MAX_AGE = 86400
 
+# Days an expired API login session is kept as a login record before the hourly housekeeping deletes it.
+LOGIN_SESSION_RETENTION_DAYS = env.int("LOGIN_SESSION_RETENTION_DAYS", default=30)
+
 # --- Lockout (django-axes, flows.md R33) -----------------------------------------------------------
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Failed logins before the lock; the lock lasts AXES_COOLOFF_MINUTES after the last counted failure.

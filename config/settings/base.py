@@ -133,6 +133,7 @@ LOGGING = {
 }
 
 from config.settings.database import *  # noqa: E402,F401,F403
+from config.settings.cache import *  # noqa: E402,F401,F403
 from config.settings.celery import *  # noqa: E402,F401,F403
 from config.settings.core_banking import *  # noqa: E402,F401,F403
 from config.settings.api import *  # noqa: E402,F401,F403

@@ -10,6 +10,9 @@ from kombu import Exchange, Queue
 from config.env import VAR_DIR, env
 from config.settings.balance import BALANCE_RECONCILE_INTERVAL_SECONDS, BALANCE_SYNC_INTERVAL_SECONDS
 
+# How often beat runs the housekeeping tasks (pruning expired sessions and old idempotency keys).
+HOUSEKEEPING_INTERVAL_SECONDS = env.int("HOUSEKEEPING_INTERVAL_SECONDS", default=3600)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 
@@ -26,9 +29,19 @@ if BROKER_IS_FILESYSTEM:
         # a small local folder every 0.1 s costs next to nothing.
         "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.1),
     }
+    # kombu's filesystem transport, but with message files that appear whole (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:AtomicFilesystemTransport"
     # Every process that publishes (web nudges) or consumes needs the folders; creating them is idempotent.
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    # A thread pool, not prefork. This transport polls, so the worker runs Celery's synchronous loop, which
+    # hands tasks to prefork children through one shared pipe guarded by a lock. A child killed while it holds
+    # that lock (SIGKILL, the OOM killer) leaves it held: every later child blocks on it, the one prefetched task
+    # is never run, and the worker stops consuming while beat keeps sending (reproduced: 0 of 200 transfers
+    # terminal three minutes after three child kills). With threads there is no child to lose: a killed worker
+    # is one dead process, which the supervisor restarts, and leases hand its claimed rows to the next one.
+    # Redis uses Celery's asynchronous loop, whose prefork pool gives each child its own pipe and survives this.
+    CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
 else:
     # Redis redelivers an unacked message after visibility_timeout: keep it far above the longest
     # task (CELERY_TASK_TIME_LIMIT below; a relay batch stops at 80 % of its lease) so nothing is
@@ -36,6 +49,7 @@ else:
     CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="prefork")
 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
@@ -81,6 +95,11 @@ CELERY_BEAT_SCHEDULE = {
                           "options": {"expires": BALANCE_SYNC_INTERVAL_SECONDS}},
     "balance-reconcile": {"task": "balance.reconcile", "schedule": float(BALANCE_RECONCILE_INTERVAL_SECONDS),
                           "options": {"expires": BALANCE_RECONCILE_INTERVAL_SECONDS}},
+    # Housekeeping: tables that would otherwise only grow (docs/operations.md, "Housekeeping").
+    "auth-login-sessions-prune": {"task": "auth_app.login_sessions_prune", "schedule": float(HOUSEKEEPING_INTERVAL_SECONDS),
+                                  "options": {"expires": HOUSEKEEPING_INTERVAL_SECONDS}},
+    "outbox-idempotency-purge": {"task": "outbox.idempotency_purge", "schedule": float(HOUSEKEEPING_INTERVAL_SECONDS),
+                                 "options": {"expires": HOUSEKEEPING_INTERVAL_SECONDS}},
 }
 # Workers log through Django's LOGGING (config/settings/base.py), where per-task chatter is turned down.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

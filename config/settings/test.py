@@ -17,6 +17,10 @@ from config.settings.database import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# One process, so a local cache is shared by everything it runs (unless a test run sets CACHE_URL). The stacks
+# the tests start (tests/fixtures/run_stack.py) use the run settings' shared cache.
+if not CACHE_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT = None  # tests serve no collected static files
 # The R18 circuit breaker is off in test settings: many tests script consecutive core failures and count the
 # attempts they consume. tests/outbox/relay/test_breaker.py turns it on (production default: 5). A setting, not

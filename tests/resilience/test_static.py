@@ -63,14 +63,15 @@ def test_e10_timing_parses_counts_when_pytest_runs_a_small_selection():
     assert run["seconds"] > 0 and run["pytest_seconds"] is not None
 
 
-def test_e13_counts_match_procfile_settings_models_and_code_when_run():
-    # given the Procfile and the settings
-    procfile = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip() and ":" in line]
+def test_e13_counts_match_supervised_programs_settings_models_and_code_when_run():
+    # given the programs that `make run` supervises, and the settings
+    programs = [line for line in (ROOT / "config" / "supervisord.conf").read_text().splitlines()
+                if line.startswith("[program:")]
     # when E13 runs
     result = static.e13_inventory()
     metrics = result["metrics"]
     # then the units, queues and tables are those of the code
-    assert metrics["deployable_units"] == len(procfile) == len(metrics["processes"])
+    assert metrics["deployable_units"] == len(programs) == 4 == len(metrics["processes"])
     assert metrics["celery_queue_count"] == len(settings.CELERY_TASK_QUEUES)
     assert metrics["database_count"] == len(settings.DATABASES)
     managed = [model for model in apps.get_models() if model._meta.managed and not model._meta.proxy]
