@@ -7,8 +7,8 @@ transfer the child puts fresh values where the captured ones were unique to that
 
 - the transaction id (a sentinel during the capture) inside every string and JSON parameter;
 - every UUID parameter (the events' `event_id`);
-- the event positions, taken from the position counter's `UPDATE ... RETURNING` of the same transaction (the
-  counter is moved far ahead before the capture, so the captured positions are unmistakable integers).
+- the event positions, taken from the position sequence's `SELECT nextval(...)` of the same transaction (the
+  sequence is moved far ahead before the capture, so the captured positions are unmistakable integers).
 
     .venv/bin/python -m bench.tx_raw_loop postgres://... '<statements JSON>' <transfers per thread> <threads>
 """
@@ -24,8 +24,8 @@ import uuid
 from typing import Any
 
 SENTINEL_TRANSACTION_ID = "feedfacefeedfacefeedfacefeedface"
-POSITION_BUMP = 900_000_000  # the counter is moved past this before the capture: captured positions stand out
-POSITION_SQL_MARK = "UPDATE outbox_event_position"
+POSITION_BUMP = 900_000_000  # the sequence is moved past this before the capture: captured positions stand out
+POSITION_SQL_MARK = "nextval('outbox_event_position_seq')"
 
 
 # --- parameters as JSON (parent → child) --------------------------------------------------------------------
@@ -51,7 +51,7 @@ def _encode(value: Any) -> Any:
 
 def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Run one real `transfer_request(user, body)` (parent side, Django set up) and return its statements as
-    [{sql, params}], the captured positions and the transaction id the answer carried."""
+    [{sql, params}] (with the positions and ids the database gave)."""
     from unittest import mock
 
     from django.db import connection
@@ -59,7 +59,7 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     from transfers import services
 
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE outbox_event_position SET value = GREATEST(value, %s) + 1 WHERE id = 1",
+        cursor.execute("SELECT setval('outbox_event_position_seq', GREATEST(nextval('outbox_event_position_seq'), %s))",
                        [POSITION_BUMP])
     captured: list[dict[str, Any]] = []
 
@@ -69,7 +69,11 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
         entry = {"sql": sql_text, "params": [_encode(value) for value in (params or ())]}
         captured.append(entry)
         result = execute(sql_text, params, many, context)
-        if "RETURNING" in sql_text and POSITION_SQL_MARK not in sql_text:
+        if POSITION_SQL_MARK in sql_text:
+            cursor = context["cursor"]
+            entry["positions"] = [row[0] for row in cursor.fetchall()]
+            cursor.scroll(0, mode="absolute")
+        elif "RETURNING" in sql_text:
             # Ids the database gave (e.g. the transfer row's, updated later by its pk): the loop maps them to its
             # own. The client-side cursor holds every row, so scrolling back leaves Django's fetch intact.
             cursor = context["cursor"]
@@ -83,11 +87,8 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     if answer.status_code != 202 or answer.body["transactionId"] != SENTINEL_TRANSACTION_ID:
         raise RuntimeError(f"capture transfer not accepted: {answer}")
     if not any(POSITION_SQL_MARK in statement["sql"] for statement in captured):
-        raise RuntimeError("the position counter update was not captured")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM outbox_event_position WHERE id = 1")
-        last_position = cursor.fetchone()[0]
-    return {"statements": captured, "last_position": last_position}
+        raise RuntimeError("the event position allocation was not captured")
+    return {"statements": captured}
 
 
 # --- the child ----------------------------------------------------------------------------------------------
@@ -134,14 +135,12 @@ class _Substitution:
 def transfer_once(connection: Any, capture: dict[str, Any]) -> None:
     """The captured statements of one transfer, with fresh values, in one transaction."""
     substitution = _Substitution()
-    captured_last = capture["last_position"]
     with connection.transaction(), connection.cursor() as cursor:
         for statement in capture["statements"]:
             cursor.execute(statement["sql"], [substitution.value(value) for value in statement["params"]])
-            if POSITION_SQL_MARK in statement["sql"]:
-                count = statement["params"][0]
-                new_last = cursor.fetchone()[0]
-                substitution.positions.update({captured_last - offset: new_last - offset for offset in range(count)})
+            if "positions" in statement:
+                new_positions = sorted(row[0] for row in cursor.fetchall())
+                substitution.positions.update(zip(statement["positions"], new_positions))
             elif "returning" in statement:
                 new_ids = [row[0] for row in cursor.fetchall()]
                 substitution.positions.update(zip(statement["returning"], new_ids))

@@ -19,11 +19,11 @@ class AppendOnlyError(Exception):
 
 
 class EventPosition(models.Model):
-    """Single-row counter that hands out the events' global positions.
+    """Single-row counter that hands out the events' global positions on SQLite.
 
-    `event_append` runs `UPDATE … SET value = value + n RETURNING value` inside the appending transaction:
-    the row lock serialises appenders until commit and a rollback returns the numbers, so positions are
-    gap-free in commit order (the idea of pyeventsourcing's table lock, narrowed to one row).
+    There every writer already holds the database's write lock, so `UPDATE … SET value = value + n RETURNING
+    value` costs no extra waiting and keeps positions gap-free in commit order. PostgreSQL uses the sequence
+    `outbox_event_position_seq` instead (migration 0006): no lock shared by all appenders.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True)
@@ -34,7 +34,12 @@ class EventPosition(models.Model):
 
 
 class Event(models.Model):
-    """One immutable domain event of one aggregate (R2, R8). Corrections are new events."""
+    """One immutable domain event of one aggregate (R2, R8). Corrections are new events.
+
+    `position` orders the whole log: unique and increasing per aggregate, but on PostgreSQL neither gap-free nor
+    in commit order across aggregates. On PostgreSQL the table also has a `transaction_id` column (xid8, filled by
+    the database, not on this model) that lets `outbox.selectors.events_after` read the log in commit order.
+    """
 
     id = models.BigAutoField(primary_key=True)
     position = models.BigIntegerField(_("global position"), unique=True, editable=False)

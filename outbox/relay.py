@@ -6,7 +6,7 @@
    Rows become `processing`, `locked_by` = this batch's worker token, `locked_until` = db now + lease,
    `retry_count` + 1. Nothing else happens in it, so it holds no lock that other writers share.
 2. Start each message just before its delivery: the handler's `on_claim` hook (e.g. PROCESSING_STARTED)
-   runs in its own short transaction, so a batch of 50 never holds the event-position counter across 50
+   runs in its own short transaction, so a batch of 50 never holds its aggregates' rows across 50
    appends. A crash between claim and start leaves the row `processing`; the lease reclaim hands it out
    again and the hook runs then (hooks are idempotent: a leg that already started appends nothing).
    Deliver each message with no transaction open (network I/O).

@@ -29,9 +29,26 @@ def events_for_aggregate(*, aggregate_id: str, as_of: dt.datetime | None = None,
     return list(_event_filter(aggregate_id=aggregate_id, as_of=as_of, version=version).order_by("version"))
 
 
-def events_since(*, position: int, limit: int = 500) -> list[Event]:
-    """Events after global `position`, in position order (commit order): how position-tracking readers page."""
-    return list(Event.objects.filter(position__gt=position).order_by("position")[:limit])
+EVENT_LOG_START = sql.EventCursor()
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the event log and the cursor to pass for the next page (unchanged when the page is empty)."""
+
+    events: list[Event]
+    cursor: sql.EventCursor
+
+
+def events_after(*, cursor: sql.EventCursor = EVENT_LOG_START, limit: int = 500) -> EventPage:
+    """Committed events after `cursor`, in commit order: how a reader follows the whole log without skipping an
+    event that commits after a later-numbered one (see sql.events_after for the snapshot barrier)."""
+    keys = sql.events_after(cursor, limit)
+    if not keys:
+        return EventPage(events=[], cursor=cursor)
+    by_id = Event.objects.in_bulk([event_id for _, event_id in keys])
+    events = [by_id[event_id] for _, event_id in keys]
+    return EventPage(events=events, cursor=sql.EventCursor(transaction_id=keys[-1][0], position=events[-1].position))
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
     stale or a concurrent writer won the (aggregate_id, version) race, UndeclaredEventTypeError for a
     type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
-    Lock order: the global position counter is locked here and held until commit, so lock your own rows
-    (aggregate / projection rows, R6) before calling, never after, or two transactions can deadlock.
+    Takes no lock shared with other aggregates: global positions come from a sequence (PostgreSQL) or from the
+    counter row that SQLite's single writer owns anyway; see sql.positions_allocate.
     """
     _require_atomic("event_append")
     aggregate = registry.aggregate_type_get(aggregate_type)
@@ -115,15 +115,13 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
 
     try:
-        # Savepoint: a lost race rolls back the position counter too (no gap) and leaves the caller's
-        # transaction usable.
+        # Savepoint: a lost race leaves the caller's transaction usable (and, on SQLite, returns the positions).
         with transaction.atomic():
-            last_position, recorded_at = sql.positions_allocate(len(events))
-            first_position = last_position - len(events) + 1
+            positions, recorded_at = sql.positions_allocate(len(events))
             base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
                              "eventVersion": EVENT_SCHEMA_VERSION, "timestamp": _iso_utc(recorded_at)}
             rows = [
-                Event(position=first_position + index, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                Event(position=positions[index], aggregate_type=aggregate_type, aggregate_id=aggregate_id,
                       version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
                       leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata},
                       recorded_at=recorded_at)
@@ -312,8 +310,8 @@ def outbox_pull_forward(*, queue: str) -> int:
 def projections_rebuild(*, names: Iterable[str] | None = None, chunk_size: int = 2000) -> dict[str, int]:
     """Reset the named (default: all) projections and replay every event in position order through them.
 
-    Holds the position counter lock for the whole rebuild, so no event can be appended meanwhile and
-    the result equals the incremental state. Returns events applied per projection.
+    Blocks event appends for the whole rebuild (sql.events_lock_against_appends), so the result equals the
+    incremental state. Returns events applied per projection.
     """
     selected = registry.projection_list()
     if names is not None:
@@ -324,7 +322,7 @@ def projections_rebuild(*, names: Iterable[str] | None = None, chunk_size: int =
         selected = [projection for projection in selected if projection.name in wanted]
     counts = {projection.name: 0 for projection in selected}
     with transaction.atomic(durable=True):
-        sql.position_lock()
+        sql.events_lock_against_appends()
         for projection in selected:
             projection.reset()
         for event in Event.objects.order_by("position").iterator(chunk_size=chunk_size):

@@ -1,10 +1,8 @@
 """Every state change of a transfer (flows.md R5–R7, R20–R30, R38): one transaction each.
 
 Lock order everywhere: the `Transfer` projection row, then the read-model `AccountBalance` row(s) that the
-step changes (ascending account id), then (inside `event_append`) the event position counter. The counter
-serialises every event-writing transaction until its commit, so each step does all its other writes first
-and appends its events last: the shared lock is held for the append, the projection and the commit only.
-Each step checks its
+step changes (ascending account id). Each step does its other writes first and appends its events last, so
+the account row locks are held for as short a time as possible after the checks. Each step checks its
 events against saga.TRANSITIONS before appending, so a duplicate relay result is a no-op and an
 illegal transition can never be written. Network calls to core happen only outside transactions
 (the relay's `deliver`, or before the operator services open theirs).
@@ -302,8 +300,8 @@ def _checked(transfer: Transfer, events: list[NewEvent]) -> list[NewEvent]:
 
 
 def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
-    """Check the batch against the saga table, then append it at the transfer's next versions. Steps call
-    this last: the position counter it locks is shared by every event-writing transaction."""
+    """Check the batch against the saga table, then append it at the transfer's next versions (steps call this
+    last, after their other writes)."""
     saga.phase_after(transfer.phase, [(event.type, event.status) for event in events])
     return event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
                         expected_version=transfer.version, events=events, actor=actor,

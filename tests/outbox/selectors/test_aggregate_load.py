@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from outbox.selectors import aggregate_load, events_for_aggregate, events_since
+from outbox.selectors import EVENT_LOG_START, aggregate_load, events_after, events_for_aggregate
 from outbox.services import snapshot_save
 from tests.fixtures.outbox import counter_change, decrement, increment, reset
 
@@ -64,13 +64,15 @@ def test_load_at_a_version_uses_a_snapshot_and_gives_the_same_state(counter_aggr
     assert (at_one.from_snapshot_version, at_one.state["value"]) == (0, 5)
 
 
-def test_events_since_pages_through_the_global_position(counter_aggregate):
-    # given events on two aggregates
+def test_events_after_pages_through_the_committed_log(transactional_db, counter_aggregate):
+    # given events on two aggregates, committed
     counter_change(aggregate_id="counter-a", expected_version=0, events=[increment(), increment()])
     counter_change(aggregate_id="counter-b", expected_version=0, events=[increment()])
-    # when a reader pages from position 0 with a page of two
-    first_page = events_since(position=0, limit=2)
-    second_page = events_since(position=first_page[-1].position, limit=2)
-    # then it reads every event once, in position order
-    assert [(event.aggregate_id, event.version) for event in first_page + second_page] == [
+    # when a reader pages from the start with a page of two
+    first_page = events_after(cursor=EVENT_LOG_START, limit=2)
+    second_page = events_after(cursor=first_page.cursor, limit=2)
+    last_page = events_after(cursor=second_page.cursor, limit=2)
+    # then it reads every event once, in commit order, and an empty page keeps the cursor
+    assert [(event.aggregate_id, event.version) for event in first_page.events + second_page.events] == [
         ("counter-a", 1), ("counter-a", 2), ("counter-b", 1)]
+    assert last_page.events == [] and last_page.cursor == second_page.cursor

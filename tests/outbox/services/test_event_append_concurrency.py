@@ -1,4 +1,4 @@
-"""Concurrent writers on PostgreSQL: no duplicate or skipped versions, positions gap-free in commit order."""
+"""Concurrent writers on PostgreSQL: no duplicate or skipped versions; a reader of the log never skips an event."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from config.errors import ConcurrencyError
 from outbox.models import Event
-from outbox.selectors import events_since
+from outbox.selectors import EVENT_LOG_START, events_after
 from outbox.services import event_append
 from tests.fixtures.outbox import COUNTER, increment
 
@@ -59,8 +59,8 @@ def test_two_writers_with_the_same_expected_version_one_wins_one_gets_a_conflict
     assert list(Event.objects.filter(aggregate_id="counter-race").values_list("version", flat=True)) == [1]
 
 
-def test_concurrent_writers_retrying_on_conflict_produce_gapless_versions_and_positions(transactional_db,
-                                                                                       counter_aggregate):
+def test_concurrent_writers_retrying_on_conflict_produce_gapless_versions_and_unique_positions(
+        transactional_db, counter_aggregate):
     # given 4 writers each appending 15 events to one aggregate, re-reading the version after each conflict
     writers, per_writer = 4, 15
     conflicts: list[int] = []
@@ -79,30 +79,29 @@ def test_concurrent_writers_retrying_on_conflict_produce_gapless_versions_and_po
 
     # when they run concurrently
     errors = _run_threads(writers, write)
-    # then the versions are exactly 1..60 (no duplicate, no gap) and so are the global positions
+    # then the versions are exactly 1..60 (no duplicate, no gap), and positions grow with the versions
     assert errors == []
-    versions = list(Event.objects.filter(aggregate_id="counter-hot").order_by("version")
-                    .values_list("version", flat=True))
-    assert versions == list(range(1, writers * per_writer + 1))
-    positions = list(Event.objects.order_by("position").values_list("position", flat=True))
-    assert positions == list(range(positions[0], positions[0] + writers * per_writer))
+    rows = list(Event.objects.filter(aggregate_id="counter-hot").order_by("version")
+                .values_list("version", "position"))
+    assert [version for version, _ in rows] == list(range(1, writers * per_writer + 1))
+    assert [position for _, position in rows] == sorted({position for _, position in rows})
     assert conflicts, "the writers really raced"
 
 
-def test_a_reader_never_sees_a_position_gap_that_is_filled_later(transactional_db, counter_aggregate):
-    # given 4 writers appending batches to their own aggregates while a reader follows the global position
+def test_a_reader_following_the_log_sees_every_event_once_while_writers_commit(transactional_db, counter_aggregate):
+    # given 4 writers appending batches to their own aggregates while a reader follows the log
     stop = threading.Event()
-    gaps: list[tuple[int, int]] = []
     seen: list[int] = []
 
     def read() -> None:
-        last = 0
-        while not stop.is_set():
-            for event in events_since(position=last, limit=1000):
-                if event.position != last + 1:
-                    gaps.append((last, event.position))
-                last = event.position
-                seen.append(event.position)
+        cursor = EVENT_LOG_START
+        while True:
+            finished = stop.is_set()  # read once more after the writers are done
+            page = events_after(cursor=cursor, limit=1000)
+            seen.extend(event.id for event in page.events)
+            cursor = page.cursor
+            if finished and not page.events:
+                break
         connection.close()
 
     def write(index: int) -> None:
@@ -117,7 +116,50 @@ def test_a_reader_never_sees_a_position_gap_that_is_filled_later(transactional_d
     errors = _run_threads(4, write)
     stop.set()
     reader.join(30)
-    # then every read returned a contiguous continuation of what was read before (commit order = position order)
+    # then the reader saw every committed event exactly once, each aggregate's in version order
     assert errors == []
-    assert gaps == []
-    assert len(seen) <= 120
+    assert sorted(seen) == sorted(Event.objects.values_list("id", flat=True))
+    assert len(seen) == len(set(seen)) == 120
+    order = {event_id: index for index, event_id in enumerate(seen)}
+    for index in range(4):
+        ids = list(Event.objects.filter(aggregate_id=f"counter-{index}").order_by("version").values_list("id", flat=True))
+        assert [order[event_id] for event_id in ids] == sorted(order[event_id] for event_id in ids)
+
+
+def _naive_read_after(position: int) -> list[Event]:
+    """The design this replaced, as a reader would use it: events after a position, in position order."""
+    return list(Event.objects.filter(position__gt=position).order_by("position"))
+
+
+def test_a_reader_never_skips_an_event_that_commits_after_a_higher_position(transactional_db, counter_aggregate):
+    # given writer A has appended (lower position) and is still open, when writer B appends (higher position)
+    # and commits
+    a_appended, a_may_commit = threading.Event(), threading.Event()
+
+    def writer_a(_index: int) -> None:
+        with transaction.atomic():
+            event_append(aggregate_type=COUNTER, aggregate_id="counter-slow", expected_version=0,
+                         events=[increment()], actor="user:a", correlation_id="a")
+            a_appended.set()
+            assert a_may_commit.wait(30)
+
+    thread_a = threading.Thread(target=lambda: _run_threads(1, writer_a))
+    thread_a.start()
+    assert a_appended.wait(30)
+    with transaction.atomic():
+        event_append(aggregate_type=COUNTER, aggregate_id="counter-fast", expected_version=0,
+                     events=[increment()], actor="user:b", correlation_id="b")
+    # when a reader reads while A is still open, then again after A committed
+    naive_first = _naive_read_after(0)
+    first = events_after(cursor=EVENT_LOG_START)
+    a_may_commit.set()
+    thread_a.join(30)
+    naive_second = _naive_read_after(naive_first[-1].position)
+    second = events_after(cursor=first.cursor)
+    # then a reader by position alone skips A for good (the hazard: B's higher position was read first) ...
+    slow_position = Event.objects.get(aggregate_id="counter-slow").position
+    assert [event.aggregate_id for event in naive_first] == ["counter-fast"]
+    assert naive_first[-1].position > slow_position and naive_second == []
+    # ... while events_after waits behind A and then returns both, none skipped
+    assert first.events == [] and first.cursor == EVENT_LOG_START
+    assert [event.aggregate_id for event in second.events] == ["counter-slow", "counter-fast"]
