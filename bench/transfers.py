@@ -56,13 +56,14 @@ E2E_CUSTOMERS = 50
 TARGETS = {"accept_ratio_raw": 0.30, "accept_p99_ms": 20.0, "e2e_p50_ms": 50.0, "e2e_p99_ms": 250.0}
 RELAY_PROFILE_WATCHED = (
     *relay_report.PROFILE_WATCHED, "outbox/relay.py:start", "outbox/relay.py:drain",
-    "transfers/services.py:transfer_leg_start", "transfers/services.py:transfer_leg_record",
+    "transfers/services/legs.py:transfer_leg_start", "transfers/services/legs.py:transfer_withdrawal_record",
+    "transfers/services/legs.py:transfer_deposit_record",
     "outbox/services.py:event_append", "outbox/services.py:outbox_enqueue", "balance/services.py:posting_apply",
     "transfers/projections.py:transfer_projection_apply_batch", "outbox/mail.py:deliver",
     "django/db/backends/utils.py:execute", "django/db/transaction.py:__exit__", "httpx/_client.py:send",
 )
 PROFILE_WATCHED = (
-    "transfers/services.py:transfer_request", "transfers/services.py:_daily_total",
+    "transfers/services/request.py:transfer_request", "transfers/services/request.py:_daily_total",
     "outbox/services.py:event_append", "outbox/services.py:outbox_enqueue", "outbox/tasks.py:relay_nudge",
     "auth_app/authentication.py:authenticate", "rest_framework/views.py:dispatch",
     "django/core/handlers/base.py:_get_response", "django/db/backends/utils.py:execute",

@@ -56,7 +56,7 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
 
     from django.db import connection
 
-    from transfers import services
+    from transfers.services import request as transfer_request_module
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval('outbox_event_position_seq', GREATEST(nextval('outbox_event_position_seq'), %s))",
@@ -81,9 +81,9 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
             cursor.scroll(0, mode="absolute")
         return result
 
-    with mock.patch.object(services.secrets, "token_hex", return_value=SENTINEL_TRANSACTION_ID), \
+    with mock.patch.object(transfer_request_module.secrets, "token_hex", return_value=SENTINEL_TRANSACTION_ID), \
             connection.execute_wrapper(record):
-        answer = services.transfer_request(user=user, body=body, idempotency_key=None)
+        answer = transfer_request_module.transfer_request(user=user, body=body, idempotency_key=None)
     if answer.status_code != 202 or answer.body["transactionId"] != SENTINEL_TRANSACTION_ID:
         raise RuntimeError(f"capture transfer not accepted: {answer}")
     if not any(POSITION_SQL_MARK in statement["sql"] for statement in captured):

@@ -109,13 +109,15 @@ class Delivery:
     http_status: int | None = None
     error: str = ""
     progress: dict[str, Any] | None = None
-    result: dict[str, Any] = field(default_factory=dict)
+    # What the handler learned, for its own on_success/on_failure hook (in-process only, never stored): a dict,
+    # or any object the handler's hooks understand (the transfer legs pass their LegResult).
+    result: Any = field(default_factory=dict)
     ambiguous: bool = False
     defer_seconds: float = 0.0
     dead_letter: bool = False
 
     @classmethod
-    def success(cls, *, http_status: int | None = None, result: dict[str, Any] | None = None,
+    def success(cls, *, http_status: int | None = None, result: Any = None,
                 progress: dict[str, Any] | None = None) -> Delivery:
         return cls(DeliveryOutcome.SUCCESS, http_status=http_status, result=result or {}, progress=progress)
 
@@ -126,7 +128,7 @@ class Delivery:
                    progress=progress)
 
     @classmethod
-    def failed(cls, *, error: str, http_status: int | None = None, result: dict[str, Any] | None = None,
+    def failed(cls, *, error: str, http_status: int | None = None, result: Any = None,
                progress: dict[str, Any] | None = None, dead_letter: bool = False) -> Delivery:
         """A definitive refusal. Normally the row ends `completed` (on_failure handled it); with
         `dead_letter=True` it ends `failed` (dead letter, alert) because only an operator can resolve it

@@ -9,7 +9,7 @@ class TransfersConfig(AppConfig):
         """Declare the transfer aggregate, its projection, the saga's outbox handlers and its checks."""
         from outbox import registry
         from transfers import events as ev
-        from transfers import handlers
+        from transfers import outbox_handlers as handlers
         from transfers.checks import register_transfer_checks
         from transfers.projections import (PROJECTION_NAME, transfer_fold, transfer_initial_state,
                                            transfer_projection_apply, transfer_projection_apply_batch,

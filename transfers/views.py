@@ -139,7 +139,7 @@ def transfer_steps(events) -> tuple[list[Step], str]:
     refund = Step("refund", str(gettext_lazy("返金（お客さまの口座へ）")))
     result = Step("result", str(gettext_lazy("完了")))
     outcome, refunding = "in_progress", False
-    legs = {ev.LEG_WITHDRAW: withdraw, ev.LEG_DEPOSIT: deposit, ev.LEG_COMPENSATION: refund}
+    legs = {ev.LEG_WITHDRAW: withdraw, ev.LEG_DEPOSIT: deposit, ev.LEG_REFUND: refund}
     for event in events:
         kind = event.type
         if kind == ev.TRANSFER_REQUESTED:
@@ -150,7 +150,7 @@ def transfer_steps(events) -> tuple[list[Step], str]:
             result.label, result.state, result.at, outcome = str(gettext_lazy("不成立")), FAILED, event.recorded_at, "rejected"
         elif kind in (ev.WITHDRAW_REQUESTED, ev.DEPOSIT_REQUESTED, ev.COMPENSATION_REQUESTED, ev.PROCESSING_STARTED):
             leg = event.leg or {ev.WITHDRAW_REQUESTED: ev.LEG_WITHDRAW, ev.DEPOSIT_REQUESTED: ev.LEG_DEPOSIT,
-                                ev.COMPENSATION_REQUESTED: ev.LEG_COMPENSATION}.get(kind)
+                                ev.COMPENSATION_REQUESTED: ev.LEG_REFUND}.get(kind)
             step = legs.get(leg)
             if step is not None and step.state == PENDING:
                 step.state, step.at = ACTIVE, event.recorded_at

@@ -7,8 +7,8 @@ Each run forks a child from a set-up Django process. The child runs one operatio
   `application_approve` / `application_reject`;
 - relay transactions (outbox/relay.py): `claim` of due rows, `start` of a claimed money leg (its `on_claim` hook
   appends PROCESSING_STARTED) and `settle` of a claimed row with a leg result, a provisioning result or a sent
-  mail, which runs the registered handler's `on_success` / `on_failure` hook (transfers.services.
-  transfer_leg_record, accounts.services.application_complete, outbox.mail) in the settle transaction.
+  mail, which runs the registered handler's `on_success` / `on_failure` hook (transfers.services
+  transfer_*_record, accounts.services.application_complete, outbox.mail) in the settle transaction.
 
 Core banking is never called: the child settles a *result* (a Delivery the relay would have built from core's
 answer), which is exactly the after-call transaction. A dry run of the same operation in a first child counts its SQL
@@ -18,7 +18,7 @@ statements up to COMMIT (and is killed before COMMIT, so it leaves nothing); the
 The parent closes its own connections before every fork, so a child never shares a socket with it; the child
 additionally drops (never closes) any connection object it inherited, and leaves only through SIGKILL or `os._exit`.
 Afterwards: events without their outbox row, outbox rows without their event (the correspondence below, read from
-transfers/services.py and accounts/services.py), read-model drift (the registered invariants, I8 among them,
+transfers/services/ and accounts/services.py), read-model drift (the registered invariants, I8 among them,
 ledger = Σ postings, and a projection rebuild that must change nothing).
 
 PostgreSQL only: `e16_atomicity()` runs everything in a subprocess against its own databases
@@ -55,7 +55,7 @@ LEASE_SECONDS = 3600  # claimed rows stay ours for the whole experiment (settles
 RETRY_PROBABILITY = 0.7
 
 # Which event enqueues which outbox row (kind; key = f"{kind}-{id}" with the transfer's transactionId or the
-# application id), as written by transfers/services.py and accounts/services.py. The row carries the event's
+# application id), as written by transfers/services/ and accounts/services.py. The row carries the event's
 # (aggregate_id, event_version, event_type).
 EVENT_OUTBOX_KINDS: dict[tuple[str, str], str] = {
     ("transfer", "WithdrawRequested"): "withdraw",
@@ -140,14 +140,16 @@ class Operation:
     run: Callable[[], Any]
 
 
-def _leg_payload(*, success: bool, transaction_id: str, leg: str) -> dict[str, Any]:
-    """The `Delivery.result` a money-leg handler builds from core's answer (transfers/handlers.py)."""
+def _leg_result(*, success: bool, transaction_id: str, leg: str) -> Any:
+    """The `Delivery.result` a money-leg handler builds from core's answer (transfers/outbox_handlers.py)."""
+    from transfers.core_answers import LegResult
+
     if success:
-        return {"success": True, "coreTransactionId": f"E16-{leg[:3]}-{transaction_id[:16]}-{uuid.uuid4().hex[:6]}",
-                "newBalance": None, "timestamp": "", "error": None}
-    return {"success": False, "coreTransactionId": "", "newBalance": None, "timestamp": "",
-            "error": {"code": "ACCOUNT_NOT_ACTIVE" if leg == "DEPOSIT" else "INSUFFICIENT_BALANCE",
-                      "message": "refused by core (E16)", "httpStatus": 400}}
+        return LegResult(success=True, core_transaction_id=f"E16-{leg[:3]}-{transaction_id[:16]}-{uuid.uuid4().hex[:6]}",
+                         http_status=200)
+    return LegResult(success=False, http_status=400, error={
+        "code": "ACCOUNT_NOT_ACTIVE" if leg == "DEPOSIT" else "INSUFFICIENT_BALANCE",
+        "message": "refused by core (E16)", "httpStatus": 400})
 
 
 def _choose(rng: random.Random, run_no: int, account_ids: list[str]) -> Operation:
@@ -215,7 +217,7 @@ def _choose(rng: random.Random, run_no: int, account_ids: list[str]) -> Operatio
         message = rng.choice(money)
         leg = {"withdraw": "WITHDRAW", "deposit": "DEPOSIT", "refund": "COMPENSATION"}[message.kind]
         success = message.kind == "refund" or rng.random() < (0.75 if message.kind == "withdraw" else 0.7)
-        payload = _leg_payload(success=success, transaction_id=message.payload["transactionId"], leg=leg)
+        payload = _leg_result(success=success, transaction_id=message.payload["transactionId"], leg=leg)
         delivery = (Delivery.success(http_status=200, result=payload) if success else
                     Delivery.failed(error="refused by core (E16)", http_status=400, result=payload))
         return settle_op(name, message, delivery, "applied" if success else "refused")

@@ -37,18 +37,13 @@ RELIABILITY_FILES: dict[str, tuple[str, ...]] = {
     "outbox_operations": ("outbox/admin.py", "outbox/checks.py", "outbox/api/**", "outbox/management/**",
                           "transfers/checks.py", "accounts/checks.py"),
     "idempotency": ("outbox/idempotency.py",),
-    "saga_and_handlers": ("transfers/saga.py", "transfers/handlers.py", "accounts/handlers.py"),
+    "saga_and_handlers": ("transfers/saga.py", "transfers/outbox_handlers.py", "transfers/core_answers.py",
+                          "transfers/services/legs.py", "transfers/services/operator.py", "accounts/handlers.py"),
     "core_client": ("outbox/core_client.py",),
 }
 # Parts of business modules that are saga machinery (top-level names; the rest of the file is business code).
 RELIABILITY_PARTS: dict[str, tuple[str, ...]] = {
-    "transfers/services.py": (
-        "LegResult", "_transfer_lock", "_append", "_posting_timestamp", "_mail_enqueue", "transfer_leg_start",
-        "_withdraw_applied", "_withdraw_refused", "_deposit_applied", "_deposit_refused", "_refund_applied",
-        "_STEPS", "transfer_leg_record", "_leg_result_from_void", "leg_error", "leg_result_from_answer",
-        "_dead_leg_message", "_operator_action", "transfer_abort", "transfer_compensate", "leg_for_kind",
-        "LegStillInFlightError", "CoreUnavailableError",
-    ),
+    "transfers/errors.py": ("LegStillInFlightError", "CoreUnavailableError"),
 }
 BUSINESS_FILES: dict[str, tuple[str, ...]] = {app: (f"{app}/**",) for app in BUSINESS_APPS}
 # Counted separately, neither side: project wiring, and the stand-in for the external core system.
@@ -370,6 +365,7 @@ def transfer_state_writers() -> dict[str, Any]:
     direct: dict[str, str] = {}
     calls: dict[str, set[str]] = {}
     functions: set[str] = set()
+    reexports: dict[str, str] = {}  # "package.name" → "package.module.name" (a package __init__ re-exporting)
     for module, path in files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported: dict[str, str] = {}  # local name → "module.name" or "module"
@@ -380,12 +376,25 @@ def transfer_state_writers() -> dict[str, Any]:
                     imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
                     if node.module == "transfers" and alias.name == "events":
                         transfer_events_aliases.add(alias.asname or alias.name)
+                    if path.name == "__init__.py" and node.module.startswith(f"{module}."):
+                        reexports[f"{module}.{alias.asname or alias.name}"] = f"{node.module}.{alias.name}"
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     imported[alias.asname or alias.name] = alias.name
+        # Class attributes (`record = staticmethod(service)`) are nodes too: a method calling `self.record(...)`
+        # may reach what any class of the module assigns to `record`.
+        for class_node in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+            for statement in class_node.body:
+                if isinstance(statement, ast.Assign):
+                    for target in statement.targets:
+                        if isinstance(target, ast.Name):
+                            mentioned = {imported.get(name.id, f"{module}.{name.id}")
+                                         for name in ast.walk(statement.value) if isinstance(name, ast.Name)}
+                            key = f"{module}.<attribute {target.id}>"
+                            calls[key] = calls.get(key, set()) | mentioned
         local_defs = {name for name, _ in _qualified_functions(tree)}
         functions.update(f"{module}.{name}" for name in local_defs)
-        # Module-level tables such as `_STEPS = {(leg, ok): _withdraw_applied, ...}` dispatch to functions:
+        # Module-level tables such as `LEG_RECORDERS = {leg: transfer_withdrawal_record, ...}` dispatch to functions:
         # they become nodes of the call graph too, and every name a function mentions counts as a possible call.
         module_names = {target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
                         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
@@ -418,10 +427,18 @@ def transfer_state_writers() -> dict[str, Any]:
                 elif isinstance(func, ast.Attribute):
                     if isinstance(func.value, ast.Name) and func.value.id in imported:
                         targets.add(f"{imported[func.value.id]}.{func.attr}")
+                    if isinstance(func.value, ast.Name) and func.value.id == "self":
+                        targets.add(f"{module}.<attribute {func.attr}>")
                     if func.attr in _TRANSFER_ROW_WRITES and _on_transfer_manager(func.value):
                         direct.setdefault(qualified, "writes the Transfer table")
             targets.discard(qualified)
             calls[qualified] = targets
+    def resolved(target: str) -> str:
+        while target in reexports:
+            target = reexports[target]
+        return target
+
+    calls = {function: {resolved(target) for target in targets} for function, targets in calls.items()}
     writers = set(direct)
     changed = True
     while changed:
@@ -442,8 +459,15 @@ def transfer_state_writers() -> dict[str, Any]:
                           if why != "appends transfer events"})
     # strip class names from module paths for the row writers (e.g. module.Class.method → module)
     return {"direct": dict(sorted(direct.items())), "entry_points": entry_points,
-            "event_writer_modules": sorted({_module_of(m, files) for m in event_modules}),
-            "row_writer_modules": sorted({_module_of(m, files) for m in row_modules})}
+            "event_writer_modules": sorted({_owning_module(_module_of(m, files)) for m in event_modules}),
+            "row_writer_modules": sorted({_owning_module(_module_of(m, files)) for m in row_modules})}
+
+
+def _owning_module(module: str) -> str:
+    """A module of an app's `services` package counts as that package (`transfers.services.legs` →
+    `transfers.services`): the package is the one public owner of the app's state changes."""
+    head, _, _rest = module.partition(".services.")
+    return f"{head}.services" if _rest else module
 
 
 def _module_of(dotted: str, files: dict[str, Path]) -> str:
@@ -496,7 +520,7 @@ def e13_inventory() -> dict[str, Any]:
         if meta.app_label in PROJECT_APPS:
             project_tables_by_alias[alias].append(meta.db_table)
     project_tables = sum(len(tables) for tables in project_tables_by_alias.values())
-    from transfers import handlers as transfer_handlers
+    from transfers import outbox_handlers as transfer_handlers
 
     legs = _success_path_legs()
     # One core HTTP call per leg when the answer is definite (CoreLegHandler.call); an ambiguous answer adds a

@@ -27,7 +27,7 @@ def test_e7_reports_every_contract_kept_and_the_cross_app_edges_when_run():
     assert set(metrics["contract_status"].values()) == {"KEPT"}
     # and the edge list is the grimp graph's, with its count
     assert metrics["cross_app_edges"] == len(metrics["edges"]) > 0
-    assert "transfers.services -> outbox.services" in metrics["edges"]
+    assert "transfers.services.request -> outbox.services" in metrics["edges"]
     assert sum(metrics["cross_app_edges_by_pair"].values()) == metrics["cross_app_edges"]
     assert metrics["outbox_to_business_edges"] == 0
     # and between business apps only public modules are imported, apart from the documented exceptions
@@ -84,8 +84,9 @@ def test_e13_counts_match_supervised_programs_settings_models_and_code_when_run(
     # and transfer events are appended by one module, reached from the services the relay and API call
     assert metrics["transfer_event_writer_modules"] == ["transfers.services"]
     assert metrics["writers_of_transfer_state"] == 1
-    for entry_point in ("transfers.services.transfer_request", "transfers.services.transfer_leg_start",
-                        "transfers.services.transfer_leg_record", "transfers.handlers.CoreLegHandler.on_success"):
+    for entry_point in ("transfers.services.request.transfer_request", "transfers.services.legs.transfer_leg_start",
+                        "transfers.services.legs.transfer_withdrawal_record",
+                        "transfers.outbox_handlers.CoreLegHandler.on_success"):
         assert entry_point in metrics["transfer_state_entry_points"]
     assert metrics["original"]["writers_of_transfer_state"] == 5
     json.dumps(result)
