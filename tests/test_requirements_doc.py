@@ -203,7 +203,8 @@ def test_a_missing_id_is_reported_with_its_location(tmp_path):
 # --- (b) every module and test the page names exists ----------------------------------------------------------------
 
 MODULE_REFERENCE = re.compile(r"`(?P<path>(?:[\w.-]+/)*[\w.-]+\.py|(?:[\w-]+/)+)(?:::(?P<name>\w+))?`")
-TEST_REFERENCE = re.compile(r"`(?P<path>tests/[\w/]+\.py)::(?P<name>test_\w+)`")
+# A pytest node id: `tests/…py::test_…`, or `tests/…py::TestCaseClass::test_…` for a method.
+TEST_REFERENCE = re.compile(r"`(?P<path>tests/[\w/]+\.py)::(?:(?P<case>[A-Z]\w*)::)?(?P<name>test_\w+)`")
 
 
 def _defines(path: Path, name: str) -> bool:
@@ -233,14 +234,25 @@ def test_every_referenced_module_exists():
     assert not missing, f"docs/requirements.md names modules that do not exist: {missing}"
 
 
+def _node_exists(path: str, case: str | None, name: str) -> bool:
+    """The file defines the test: at module level, or as a method of `case` (so the node id runs as written)."""
+    if not (ROOT / path).is_file():
+        return False
+    source = (ROOT / path).read_text(encoding="utf-8")
+    if case is None:
+        return bool(re.search(rf"^(?:async\s+)?def {name}\(", source, re.M))
+    body = re.search(rf"^class {case}\b.*?(?=^\S|\Z)", source, re.M | re.S)
+    return bool(body and re.search(rf"^\s+(?:async\s+)?def {name}\(", body.group(0), re.M))
+
+
 def test_every_referenced_test_exists():
-    # given every `tests/…py::test_…` reference in the page
-    references = {(match["path"], match["name"]) for match in TEST_REFERENCE.finditer(DOC.read_text(encoding="utf-8"))}
+    # given every pytest node id (`tests/…py::test_…`, `tests/…py::Case::test_…`) in the page
+    references = {(match["path"], match["case"], match["name"])
+                  for match in TEST_REFERENCE.finditer(DOC.read_text(encoding="utf-8"))}
     assert len(references) > 50
-    # then the file exists and defines that test function
-    missing = [f"{path}::{name}" for path, name in sorted(references)
-               if not (ROOT / path).is_file()
-               or not re.search(rf"^\s*(?:async\s+)?def {name}\(", (ROOT / path).read_text(encoding="utf-8"), re.M)]
+    # then each one names a test that exists where the node id says (pytest could run it as written)
+    missing = ["::".join(part for part in reference if part) for reference in sorted(references, key=str)
+               if not _node_exists(*reference)]
     assert not missing, f"docs/requirements.md names tests that do not exist: {missing}"
 
 
