@@ -13,7 +13,8 @@ import sys
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema
@@ -86,6 +87,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = fields["non_field_errors"][0]
         body = error_body(family, message=message, code="VALIDATION_ERROR", extra={"fields": fields})
         return Response(body, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        # Normally answered by config.http_guards before the view; this covers a body read past the limit.
+        return Response(error_body(family, message="Request body too large", code="PAYLOAD_TOO_LARGE",
+                                   extra={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}), status=413)
     if isinstance(exc, drf_exceptions.ParseError):
         return Response(error_body(family, message="Malformed JSON body", code="MALFORMED_JSON"), status=400)
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
