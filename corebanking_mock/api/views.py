@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.inputs import AsciiDigitsTextField, AsciiIntegerField, AwareDateTimeField
 from corebanking_mock import faults, selectors, services
 from corebanking_mock.api.base import CoreApiView, FaultControlApiView
 from corebanking_mock.errors import InjectedFault
@@ -62,9 +63,11 @@ class CustomerCreateApi(CoreApiView):
             fullName = serializers.CharField(max_length=200)
             email = serializers.EmailField(max_length=254)
             kana = _optional_text(200)
-            phoneNumber = _optional_text(32)
+            phoneNumber = AsciiDigitsTextField(max_length=32, required=False, allow_blank=True, allow_null=True,
+                                               default="")
             birthdate = _optional_text(32)
-            postalCode = _optional_text(16)
+            postalCode = AsciiDigitsTextField(max_length=16, required=False, allow_blank=True, allow_null=True,
+                                              default="")
             address = _optional_text(300)
             idType = _optional_text(32)
             idNumber = _optional_text(64)
@@ -143,9 +146,9 @@ class AccountTransactionListApi(CoreApiView):
     fault_group = "accounts"
 
     class FeedInput(serializers.Serializer):
-        since = serializers.DateTimeField()
+        since = AwareDateTimeField()
         afterId = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
-        limit = serializers.IntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT,
+        limit = AsciiIntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT,
                                          min_value=1, max_value=1000)
 
     def get(self, request: Request, account_id: str) -> Response:

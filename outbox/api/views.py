@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from config.api import ROUTER, iso_time
 from config.errors import NotFoundError
+from config.inputs import is_ascii_unsigned_integer
 from config.admin import actor_for_user
 from outbox import checks, selectors, services
 from outbox.models import OutboxStatus
@@ -55,8 +56,19 @@ class StaffApi(APIView):
 
 
 class OutboxMessagePagination(LimitOffsetPagination):
+    """`limit`/`offset` as ASCII digits or a 400: DRF's own reading goes through int(), which also takes
+    "１" or "٣" (and silently ignores other junk)."""
+
     default_limit = 50
     max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        bad = [name for name in (self.limit_query_param, self.offset_query_param)
+               if name in request.query_params and not is_ascii_unsigned_integer(request.query_params[name])]
+        if bad:
+            raise serializers.ValidationError({name: ["A non-negative integer in ASCII digits is required."]
+                                               for name in bad})
+        return super().paginate_queryset(queryset, request, view=view)
 
 
 class OutboxMessageListApi(StaffApi):
