@@ -121,6 +121,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=500)
 
 
+class BodylessCommandMixin:
+    """For POST routes that take no fields (logout, abort, compensate, replay): a body, if one is sent, is
+    still parsed before the command runs, so a malformed or absurdly nested one is a 400 and the command
+    does not run on a request that could not be read. Authentication and permissions are checked first."""
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method in ("POST", "PUT", "PATCH"):
+            request.data  # noqa: B018 — parsing is the point: ParseError → 400
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500 for errors outside DRF views: JSON with a logged request id on the API, Django's page elsewhere."""
     if not request.path.startswith("/v1/"):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import BodylessCommandMixin
 from config.inputs import AsciiDigitsTextField, AsciiIntegerField, AwareDateTimeField
 from corebanking_mock import faults, selectors, services
 from corebanking_mock.api.base import CoreApiView, FaultControlApiView
@@ -245,7 +246,7 @@ class IdempotencyDetailApi(CoreApiView):
         return Response(idempotency_record_to_wire(selectors.idempotency_record_get(key=key)))
 
 
-class IdempotencyVoidApi(CoreApiView):
+class IdempotencyVoidApi(BodylessCommandMixin, CoreApiView):
     """POST /api/idempotency/{key}/void: block a key for good (200), or 409 with its answer if already applied."""
 
     fault_group = "idempotency"
@@ -297,7 +298,7 @@ class FaultSettingsApi(FaultControlApiView):
         return Response(faults.fault_settings_update(**payload))
 
 
-class FaultResetApi(FaultControlApiView):
+class FaultResetApi(BodylessCommandMixin, FaultControlApiView):
     """POST /core/_faults/reset: remove every fault setting."""
 
     def post(self, request: Request) -> Response:

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ROUTER, iso_time
+from config.api import ROUTER, BodylessCommandMixin, iso_time
 from config.errors import NotFoundError
 from config.inputs import is_ascii_unsigned_integer
 from config.admin import actor_for_user
@@ -88,7 +88,7 @@ class OutboxMessageListApi(StaffApi):
         return paginator.get_paginated_response(OutboxMessageOutputSerializer(page, many=True).data)
 
 
-class OutboxMessageReplayApi(StaffApi):
+class OutboxMessageReplayApi(BodylessCommandMixin, StaffApi):
     """POST /v1/admin/outbox/{id}/replay → 200 with the row back in `pending`; 404 unknown; 409 not dead-lettered."""
 
     def post(self, request: Request, message_id: int) -> Response:

@@ -15,7 +15,7 @@ from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES, CustomerJWTAut
 from auth_app.permissions import HasPermission, IsCustomer, IsStaffUser
 from auth_app.throttling import WriteRateThrottle
 from config.admin import actor_for_user
-from config.api import QUERY, ROUTER, iso_time
+from config.api import QUERY, ROUTER, BodylessCommandMixin, iso_time
 from config.errors import ApplicationError, NotFoundError
 from config.inputs import aware_datetime_parse
 from outbox.idempotency import idempotency_key_validate
@@ -132,7 +132,7 @@ class TransferActionOutputSerializer(serializers.Serializer):
     transfer = TransferStatusOutputSerializer()
 
 
-class TransferAbortApi(StaffTransferApi):
+class TransferAbortApi(BodylessCommandMixin, StaffTransferApi):
     """POST /admin/transfers/{transactionId}/abort (R26): void the withdrawal of a dead-lettered withdraw leg."""
 
     permission_classes = [HasPermission("transfers.abort_transfer")]
@@ -145,7 +145,7 @@ class TransferAbortApi(StaffTransferApi):
         return Response({"outcome": outcome, "transfer": transfer_status_body(transfer)})
 
 
-class TransferCompensateApi(StaffTransferApi):
+class TransferCompensateApi(BodylessCommandMixin, StaffTransferApi):
     """POST /admin/transfers/{transactionId}/compensate (R27): void a dead-lettered deposit and refund the payer."""
 
     permission_classes = [HasPermission("transfers.compensate_transfer")]
