@@ -32,7 +32,8 @@ def aware_datetime_parse(raw: str, *, naive_zone: dt.tzinfo | None = dt.timezone
 
     Refused: anything but ASCII date/time characters, impossible dates (`2026-02-30`), values Django cannot
     parse, and instants outside `datetime`'s range once converted to UTC. A naive time is read in
-    `naive_zone` (UTC by default); with `naive_zone=None` it is refused. A `+` decoded to a space by a URL query (`…T10:00 09:00`) is put back.
+    `naive_zone` (UTC by default); with `naive_zone=None` it is refused. A `+` that a URL query decoded to
+    a space (`…T10:00 09:00`) is put back.
     """
     text = raw.strip()
     if not text or not ASCII_DATETIME_CHARACTERS.fullmatch(text):

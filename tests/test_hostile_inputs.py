@@ -371,3 +371,56 @@ def test_core_unknown_path_answers_its_404_when_posted(core_client):
         lambda: Client(enforce_csrf_checks=True).post("/api/nothing", "{}", content_type="application/json"),
         family=CORE, expected={404})
     assert response.json()["error"] == "Endpoint not found"
+
+
+# --- phone numbers and postal codes: stored with ASCII digits or refused ------------------------------------------
+
+@pytest.mark.parametrize(("phone", "postal"), [("０９０-１２３４-５６７８", "１００-０００１"),
+                                               ("⁰⁹⁰¹²³⁴⁵⁶⁷⁸", "¹⁰⁰⁰⁰⁰¹"), ("⓪⑨⓪-①②③④-⑤⑥⑦⑧", "①⓪⓪-⓪⓪⓪①")])
+def test_application_stores_ascii_digits_when_phone_and_postal_code_use_nfkc_digits(
+        api_client, application_body, outbox_nudges, phone, postal):
+    from accounts.models import Application
+
+    application_body["customerInfo"]["phoneNumber"] = phone
+    application_body["address"]["postalCode"] = postal
+    response = api_client.post("/v1/api/accounts", application_body, format="json")
+    assert response.status_code == 201, response.content
+    info = Application.objects.get(application_id=response.json()["id"]).snapshot["customerInfo"]
+    assert info["phoneNumber"] in ("090-1234-5678", "09012345678") and info["phoneNumber"].isascii()
+    assert info["postalCode"] == "100-0001"
+
+
+@pytest.mark.parametrize(("field", "value"), [("phoneNumber", "٠٩٠-١٢٣٤-٥٦٧٨"), ("postalCode", "١٠٠-٠٠٠١"),
+                                              ("phoneNumber", "۰۹۰-۱۲۳۴-۵۶۷۸"), ("postalCode", "१००-०००१")])
+def test_application_is_refused_when_phone_or_postal_code_has_digits_without_ascii_form(
+        world, api_client, application_body, field, value):
+    if field == "phoneNumber":
+        application_body["customerInfo"]["phoneNumber"] = value
+    else:
+        application_body["address"]["postalCode"] = value
+    response = assert_refused_unchanged(lambda: api_client.post("/v1/api/accounts", application_body, format="json"),
+                                        family=ROUTER, expected={400})
+    assert set(response.json()["fields"]) == {field}
+
+
+@pytest.mark.parametrize(("phone", "postal"), [("٠٩٠-١٢٣٤-٥٦٧٨", "100-0001"), ("090-1234-5678", "١٠٠-٠٠٠١")])
+def test_core_customer_is_refused_when_phone_or_postal_code_has_digits_without_ascii_form(core_client, phone,
+                                                                                          postal):
+    body = {"customerInfo": {"fullName": "山田 太郎", "email": "taro@example.com", "phoneNumber": phone,
+                             "postalCode": postal}}
+    assert_refused_unchanged(lambda: core_client.post("/api/customers", json.dumps(body),
+                                                      content_type="application/json",
+                                                      **_core_headers("api/customers")),
+                             family=CORE, expected={400})
+
+
+def test_core_customer_stores_ascii_digits_when_phone_uses_fullwidth_digits(core_client):
+    from corebanking_mock.models import Customer
+
+    body = {"customerInfo": {"fullName": "山田 太郎", "email": "taro@example.com",
+                             "phoneNumber": "０９０-１２３４-５６７８", "postalCode": "１００-０００１"}}
+    response = core_client.post("/api/customers", json.dumps(body), content_type="application/json",
+                                **_core_headers("api/customers"))
+    assert response.status_code == 201, response.content
+    customer = Customer.objects.get(customer_id=response.json()["customerId"])
+    assert (customer.phone, customer.postal_code) == ("090-1234-5678", "100-0001")

@@ -64,8 +64,9 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 self._as_of = aware_datetime_parse(raw, naive_zone=timezone.get_current_timezone())
             except ValueError:
-                messages.error(request, _("as_of must be an ISO-8601 time (e.g. 2026-04-01T09:30:00+09:00); "
-                                          "showing the current state instead of %(value)r.") % {"value": raw[:64]})
+                text = _("Invalid as_of %(value)r: give an ISO-8601 time such as 2026-04-01T09:30:00+09:00. "
+                         "Showing the current state.")
+                messages.error(request, text % {"value": raw[:64]})
         return super().change_view(request, object_id, form_url=form_url, extra_context=extra_context)
 
     def get_fields(self, request, obj=None):
