@@ -122,9 +122,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class BodylessCommandMixin:
-    """For POST routes that take no fields (logout, abort, compensate, replay): a body, if one is sent, is
-    still parsed before the command runs, so a malformed or absurdly nested one is a 400 and the command
-    does not run on a request that could not be read. Authentication and permissions are checked first."""
+    """For POST routes that take no fields (logout, abort, compensate, replay; the core mock's void and fault
+    reset): a body, if one is sent, is still parsed before the command runs, so a malformed or absurdly
+    nested one is a 400 and the command does not run on a request that could not be read. Authentication
+    and permissions are checked first."""
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]

@@ -95,6 +95,14 @@ INTEGER_QUERY_CASES = [
 ]
 
 
+@pytest.mark.parametrize("query", [{"offset": str(2**63)}, {"offset": "9" * 40}, {"limit": "9" * 40}])
+def test_outbox_list_answers_400_when_paging_is_past_the_database_range(hostile_world, query):
+    response = assert_refused_unchanged(
+        lambda: Client().get("/v1/admin/outbox", query, **hostile_world.staff_headers), family=ROUTER,
+        expected={400})
+    assert set(response.json()["fields"]) == set(query)
+
+
 def test_the_schema_lists_integer_query_parameters_to_fuzz():
     assert {name for _, name in INTEGER_QUERY_CASES} >= {"page", "pageSize", "limit", "offset"}
 

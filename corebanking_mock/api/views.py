@@ -149,8 +149,8 @@ class AccountTransactionListApi(CoreApiView):
     class FeedInput(serializers.Serializer):
         since = AwareDateTimeField()
         afterId = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
-        limit = AsciiIntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT,
-                                         min_value=1, max_value=1000)
+        limit = AsciiIntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT, min_value=1,
+                                  max_value=1000)
 
     def get(self, request: Request, account_id: str) -> Response:
         if "since" in request.query_params:

@@ -57,16 +57,18 @@ class StaffApi(APIView):
 
 class OutboxMessagePagination(LimitOffsetPagination):
     """`limit`/`offset` as ASCII digits or a 400: DRF's own reading goes through int(), which also takes
-    "１" or "٣" (and silently ignores other junk)."""
+    "１" or "٣" (and silently ignores other junk). An offset past MAX_ID is refused too: the database would
+    reject it as out of its integer range."""
 
     default_limit = 50
     max_limit = 200
 
     def paginate_queryset(self, queryset, request, view=None):
         bad = [name for name in (self.limit_query_param, self.offset_query_param)
-               if name in request.query_params and not is_ascii_unsigned_integer(request.query_params[name])]
+               if name in request.query_params and (not is_ascii_unsigned_integer(request.query_params[name])
+                                                    or int(request.query_params[name]) > MAX_ID)]
         if bad:
-            raise serializers.ValidationError({name: ["A non-negative integer in ASCII digits is required."]
+            raise serializers.ValidationError({name: [f"An integer from 0 to {MAX_ID} in ASCII digits is required."]
                                                for name in bad})
         return super().paginate_queryset(queryset, request, view=view)
 
