@@ -315,3 +315,16 @@ def test_core_customer_stores_ascii_digits_when_phone_uses_fullwidth_digits(core
     assert response.status_code == 201, response.content
     customer = Customer.objects.get(customer_id=response.json()["customerId"])
     assert (customer.phone, customer.postal_code) == ("090-1234-5678", "100-0001")
+
+
+def test_core_route_answers_413_when_a_multipart_body_over_the_limit_is_read(core_client):
+    # Multipart bodies pass the early Content-Length guard (uploads have their own limits); the core reads the
+    # raw body, Django raises RequestDataTooBig there, and the exception handler answers 413 in the core family.
+    boundary = "hostile-boundary"
+    payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\n"
+               + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + f"\r\n--{boundary}--\r\n")
+    assert_refused_unchanged(
+        lambda: core_client.generic("POST", "/api/customers", payload,
+                                    content_type=f"multipart/form-data; boundary={boundary}",
+                                    **_core_headers("api/customers")),
+        family=CORE, expected={413})
