@@ -103,6 +103,14 @@ def test_outbox_list_answers_400_when_paging_is_past_the_database_range(hostile_
     assert set(response.json()["fields"]) == set(query)
 
 
+@pytest.mark.parametrize("account_id", ["0011234567\n", "００11234567", "٠٠١١٢٣٤٥٦٧", "0011234567 "])
+def test_balance_answers_400_when_account_id_is_not_ten_ascii_digits(hostile_world, account_id):
+    response = assert_refused_unchanged(
+        lambda: Client().get("/v1/api/balance", {"accountId": account_id}, **hostile_world.customer_headers),
+        family=QUERY, expected={400})
+    assert "accountId" in response.json()["message"]
+
+
 def test_the_schema_lists_integer_query_parameters_to_fuzz():
     assert {name for _, name in INTEGER_QUERY_CASES} >= {"page", "pageSize", "limit", "offset"}
 

@@ -18,7 +18,8 @@ from config.api import QUERY, iso_time
 from config.errors import ApplicationError
 from config.inputs import is_ascii_unsigned_integer
 
-ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{10}$")
+# fullmatch below: `$` alone would also accept a trailing newline ("0011234567\n").
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{10}")
 # The original returned at most 50 postings from core; the balance card shows the first 10 of them.
 ORIGINAL_LIST_CAP = 50
 RECENT_ON_BALANCE = 10
@@ -27,7 +28,7 @@ RECENT_ON_BALANCE = 10
 def _validated_account_id(raw: str | None, *, missing_message: str) -> str:
     if not raw:
         raise ApplicationError(missing_message, code="MISSING_ACCOUNT_ID")
-    if not ACCOUNT_ID_PATTERN.match(raw):
+    if not ACCOUNT_ID_PATTERN.fullmatch(raw):
         raise ApplicationError("accountId must be a 10-digit account number", code="INVALID_ACCOUNT_ID")
     return raw
 
