@@ -192,7 +192,7 @@ FAMILY_ERROR_SERIALIZERS = {
 class BankAutoSchema(AutoSchema):
     """drf-spectacular schema that documents the error answers every route can give.
 
-    Added unless the view documents the status itself: 400/404/500 in the view's family, 403 (API key)
+    Added unless the view documents the status itself: 400/404/413/500 in the view's family, 403 (API key)
     and 401 (when the view authenticates) and 429 (when it throttles) in the gateway shape, and 415 for
     operations with a body. Every operation also requires the `apiKey` scheme (X-Api-Key).
     """
@@ -229,6 +229,7 @@ class BankAutoSchema(AutoSchema):
             "403": (GatewayErrorSerializer, "Forbidden: missing or unknown X-Api-Key (or not allowed)"),
             "404": (family_serializer, "Not found"),
             "405": (family_serializer, "Method not allowed"),
+            "413": (family_serializer, "Request body over DATA_UPLOAD_MAX_MEMORY_SIZE (config/http_guards.py)"),
             "500": (family_serializer, "Internal server error; the body carries the logged requestId"),
         }
         if self.method in ("POST", "PUT", "PATCH"):

@@ -74,6 +74,11 @@ def test_bank_body_route_answers_400_when_json_is_nested_too_deeply(hostile_worl
     assert "JSON" in response.content.decode()
 
 
+def test_every_operation_documents_its_413_answer():
+    undocumented = [_ids(op) for op in BANK_OPERATIONS if "413" not in op.definition.raw["responses"]]
+    assert undocumented == []
+
+
 @pytest.mark.parametrize("operation", BANK_OPERATIONS, ids=_ids)
 def test_bank_route_answers_413_in_its_family_when_body_exceeds_the_limit(hostile_world, operation):
     path = hostile_world.concrete(operation.path)
