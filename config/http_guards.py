@@ -50,7 +50,9 @@ def payload_too_large_response(request: HttpRequest) -> HttpResponse:
     """413 in the route's error family (JSON), or a plain text page for form routes."""
     family = error_family_for_request(request)
     if family is None:
-        return HttpResponse("413 Request Entity Too Large", status=413, content_type="text/plain; charset=utf-8")
+        # Both languages: the page is answered before LocaleMiddleware has chosen one.
+        return HttpResponse("413 送信された内容が大きすぎます / Request Entity Too Large\n", status=413,
+                            content_type="text/plain; charset=utf-8")
     if family == GATEWAY:
         body = {"message": PAYLOAD_TOO_LARGE}
     else:
