@@ -28,11 +28,13 @@ ADDRESS_MAX = 200
 EMAIL_MAX = 254
 # Full-width katakana (with the long vowel mark and middle dot) and spaces.
 KANA_PATTERN = re.compile(r"^[\u30A1-\u30FA\u30FC\u30FB\u3000 ]+$")
-# Japanese numbers: 0 then 9–10 more digits (10–11 in all), hyphens optional between groups.
-PHONE_PATTERN = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
-POSTAL_PATTERN = re.compile(r"^(\d{3})-?(\d{4})$")
+# Japanese numbers: 0 then 9–10 more digits (10–11 in all), hyphens optional between groups. Digits are ASCII
+# [0-9] (`\d` would also match Arabic-Indic or Devanagari digits, which NFKC leaves as they are); fullwidth,
+# circled and superscript digits become ASCII under NFKC first, so they are stored normalised, never as sent.
+PHONE_PATTERN = re.compile(r"0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}")
+POSTAL_PATTERN = re.compile(r"([0-9]{3})-?([0-9]{4})")
 ID_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9-]{4,20}$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_AGE_YEARS = 130
 
 
@@ -160,7 +162,7 @@ def application_input_parse(body: Any, *, today: dt.date | None = None) -> Appli
     if phone is not None:
         phone = unicodedata.normalize("NFKC", phone)
         digits = phone.replace("-", "")
-        if not PHONE_PATTERN.match(phone) or len(digits) not in (10, 11):
+        if not PHONE_PATTERN.fullmatch(phone) or len(digits) not in (10, 11):
             errors["phoneNumber"] = ["電話番号の形式が正しくありません (Japanese phone number, e.g. 090-1234-5678)"]
         else:
             values["phone_number"] = phone
@@ -168,7 +170,7 @@ def application_input_parse(body: Any, *, today: dt.date | None = None) -> Appli
     birthdate = required("birthdate", 10)
     if birthdate is not None:
         try:
-            if not DATE_PATTERN.match(birthdate):
+            if not DATE_PATTERN.fullmatch(birthdate):
                 raise ValueError
             born = dt.date.fromisoformat(birthdate)
         except ValueError:
@@ -187,7 +189,7 @@ def application_input_parse(body: Any, *, today: dt.date | None = None) -> Appli
 
     postal = required("postalCode", 8)
     if postal is not None:
-        match = POSTAL_PATTERN.match(unicodedata.normalize("NFKC", postal))
+        match = POSTAL_PATTERN.fullmatch(unicodedata.normalize("NFKC", postal))
         if match is None:
             errors["postalCode"] = ["郵便番号は 123-4567 の形式で入力してください (postal code NNN-NNNN)"]
         else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 
@@ -26,8 +27,10 @@ def config_json(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@csrf_exempt
 def api_route_missing(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """Any undefined path under /v1/: the original gateway's 403 `Missing Authentication Token` (api.md §1.7)."""
+    """Any undefined path under /v1/, with any method: the original gateway's 403 `Missing Authentication Token`
+    (api.md §1.7). CSRF-exempt, so a POST gets this JSON too rather than Django's CSRF failure page."""
     return JsonResponse({"message": "Missing Authentication Token"}, status=403)
 
 

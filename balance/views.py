@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -112,7 +113,12 @@ def history(request: HttpRequest) -> HttpResponse:
     if account is not None:
         paginator = Paginator(transactions_for_account(account_id=account.account_id),
                               settings.WEB_HISTORY_PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
+        raw_page = request.GET.get("page")
+        # Paginator's int() would read "１" or "٣" as a page number: only ASCII is a page (other junk such
+        # as "abc" still falls back to page 1, as Paginator.get_page does).
+        if raw_page and not raw_page.isascii():
+            raise BadRequest("page must be written with ASCII digits")
+        page = paginator.get_page(raw_page)
     return render(request, "balance/history.html", {
         "account": account, "page": page, "rows": _rows(page.object_list) if page else [],
         "stale": account_is_stale(account=account) if account else False})

@@ -13,7 +13,8 @@ import sys
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema
@@ -86,6 +87,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = fields["non_field_errors"][0]
         body = error_body(family, message=message, code="VALIDATION_ERROR", extra={"fields": fields})
         return Response(body, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        # Normally answered by config.http_guards before the view; this covers a body read past the limit.
+        return Response(error_body(family, message="Request body too large", code="PAYLOAD_TOO_LARGE",
+                                   extra={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}), status=413)
     if isinstance(exc, drf_exceptions.ParseError):
         return Response(error_body(family, message="Malformed JSON body", code="MALFORMED_JSON"), status=400)
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
@@ -114,6 +119,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     body = error_body(family, message=INTERNAL_ERROR_TEXT.get(family, "Internal server error"),
                       code="INTERNAL_ERROR", extra={"requestId": request_id})
     return Response(body, status=500)
+
+
+class BodylessCommandMixin:
+    """For POST routes that take no fields (logout, abort, compensate, replay; the core mock's void and fault
+    reset): a body, if one is sent, is still parsed before the command runs, so a malformed or absurdly
+    nested one is a 400 and the command does not run on a request that could not be read. Authentication
+    and permissions are checked first."""
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method in ("POST", "PUT", "PATCH"):
+            request.data  # noqa: B018 — parsing is the point: ParseError → 400
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -175,7 +192,7 @@ FAMILY_ERROR_SERIALIZERS = {
 class BankAutoSchema(AutoSchema):
     """drf-spectacular schema that documents the error answers every route can give.
 
-    Added unless the view documents the status itself: 400/404/500 in the view's family, 403 (API key)
+    Added unless the view documents the status itself: 400/404/413/500 in the view's family, 403 (API key)
     and 401 (when the view authenticates) and 429 (when it throttles) in the gateway shape, and 415 for
     operations with a body. Every operation also requires the `apiKey` scheme (X-Api-Key).
     """
@@ -212,6 +229,7 @@ class BankAutoSchema(AutoSchema):
             "403": (GatewayErrorSerializer, "Forbidden: missing or unknown X-Api-Key (or not allowed)"),
             "404": (family_serializer, "Not found"),
             "405": (family_serializer, "Method not allowed"),
+            "413": (family_serializer, "Request body over DATA_UPLOAD_MAX_MEMORY_SIZE (config/http_guards.py)"),
             "500": (family_serializer, "Internal server error; the body carries the logged requestId"),
         }
         if self.method in ("POST", "PUT", "PATCH"):

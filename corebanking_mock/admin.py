@@ -1,10 +1,11 @@
 """Read-only admin lists of the core-banking mock's rows (changes go through the mock's API only)."""
 from django.contrib import admin
 
+from config.admin import ChangelistFilterGuardMixin
 from corebanking_mock.models import Account, Customer, FaultSetting, IdempotencyRecord, Posting
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ChangelistFilterGuardMixin, admin.ModelAdmin):
     """List and view only: no add, change or delete."""
 
     def has_add_permission(self, request, obj=None) -> bool:

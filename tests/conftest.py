@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.transfers",
     "tests.fixtures.accounts",
     "tests.fixtures.web",
+    "tests.fixtures.hostile",
 ]
 
 CHROMIUM = "/usr/bin/chromium"

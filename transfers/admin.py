@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from config.admin import ReadOnlyAdminMixin
+from config.inputs import aware_datetime_parse
 from outbox.selectors import aggregate_load, events_for_aggregate
 from transfers.models import Transfer, TransferOperatorAction
 
@@ -54,8 +55,21 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ("timeline", "state_as_of")
     date_hierarchy = "created_at"
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # `?as_of=`: a time without offset is Tokyo time; one that is not a real, in-range instant is
+        # reported on the page (and the current state shown) instead of raising.
+        self._as_of = None
+        raw = request.GET.get("as_of", "")
+        if raw:
+            try:
+                self._as_of = aware_datetime_parse(raw, naive_zone=timezone.get_current_timezone())
+            except ValueError:
+                text = _("Invalid as_of %(value)r: give an ISO-8601 time such as 2026-04-01T09:30:00+09:00. "
+                         "Showing the current state.")
+                messages.error(request, text % {"value": raw[:64]})
+        return super().change_view(request, object_id, form_url=form_url, extra_context=extra_context)
+
     def get_fields(self, request, obj=None):
-        self._as_of = parse_datetime(request.GET.get("as_of", "") or "") if request else None
         return ["transaction_id", "status", "leg", "phase", "version", "terminal", "amount", "source_account_id",
                 "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
                 "timeline"]
@@ -63,8 +77,6 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="state as of (?as_of=ISO time)")
     def state_as_of(self, obj: Transfer) -> str:
         as_of = getattr(self, "_as_of", None)
-        if as_of is not None and timezone.is_naive(as_of):
-            as_of = timezone.make_aware(as_of)
         loaded = aggregate_load(aggregate_id=obj.aggregate_id, as_of=as_of)
         if loaded is None:
             return "no events yet"
@@ -74,8 +86,6 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="event timeline")
     def timeline(self, obj: Transfer) -> str:
         as_of = getattr(self, "_as_of", None)
-        if as_of is not None and timezone.is_naive(as_of):
-            as_of = timezone.make_aware(as_of)
         rows = format_html_join("", "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (event.version, timezone.localtime(event.recorded_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], event.type,
              event.status, event.leg or "", event.metadata.get("actor", ""))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -26,6 +25,7 @@ from auth_app.throttling import WriteRateThrottle
 from config.admin import actor_for_user
 from config.api import ROUTER, iso_time
 from config.errors import ApplicationError, NotFoundError
+from config.inputs import aware_datetime_parse
 from outbox.idempotency import idempotency_key_validate, request_fingerprint
 
 APPROVE_PERMISSION = "accounts.approve_application"
@@ -194,11 +194,10 @@ class ApplicationEventsApi(StaffApi):
         as_of = None
         if raw_as_of:
             try:
-                as_of = parse_datetime(raw_as_of.replace(" ", "+"))
+                as_of = aware_datetime_parse(raw_as_of, naive_zone=None)
             except ValueError:
-                as_of = None
-            if as_of is None or as_of.tzinfo is None:
-                raise ApplicationError("asOf must be an ISO-8601 time with a time zone", code="INVALID_AS_OF")
+                raise ApplicationError("asOf must be an ISO-8601 time with a time zone",
+                                       code="INVALID_AS_OF") from None
         if selectors.application_get(application_id=application_id) is None:
             raise NotFoundError("Application not found")
         history = selectors.application_history(application_id=application_id, as_of=as_of)

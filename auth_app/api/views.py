@@ -18,7 +18,7 @@ from auth_app.errors import (InvalidCredentials, MissingBody, MissingCredentials
 from auth_app.selectors import user_get_by_token
 from auth_app.services import login_authenticate, login_session_end, user_change_password, user_register
 from auth_app.throttling import LoginRateThrottle, WriteRateThrottle
-from config.api import AUTH, AuthErrorSerializer, GatewayErrorSerializer, iso_time
+from config.api import AUTH, AuthErrorSerializer, BodylessCommandMixin, GatewayErrorSerializer, iso_time
 
 # Longest values worth checking: longer ones cannot match a stored login and would only cost hashing time.
 LOGIN_ID_MAX_LENGTH = 150
@@ -164,7 +164,7 @@ class TokenAuthApi(AuthApi):
         super().check_permissions(request)
 
 
-class LogoutApi(TokenAuthApi):
+class LogoutApi(BodylessCommandMixin, TokenAuthApi):
     """POST /api/auth/logout (new, api.md §4.5) — ends the token's session; the token is refused from now on."""
 
     @extend_schema(operation_id="auth_logout", request=None, responses={200: _MessageSerializer})

@@ -16,8 +16,10 @@ from balance.api.serializers import (BalanceOutputSerializer, HistoryOutputSeria
 from balance.selectors import account_get_for_owner, account_is_stale, transactions_for_account
 from config.api import QUERY, iso_time
 from config.errors import ApplicationError
+from config.inputs import is_ascii_unsigned_integer
 
-ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{10}$")
+# fullmatch below: `$` alone would also accept a trailing newline ("0011234567\n").
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{10}")
 # The original returned at most 50 postings from core; the balance card shows the first 10 of them.
 ORIGINAL_LIST_CAP = 50
 RECENT_ON_BALANCE = 10
@@ -26,7 +28,7 @@ RECENT_ON_BALANCE = 10
 def _validated_account_id(raw: str | None, *, missing_message: str) -> str:
     if not raw:
         raise ApplicationError(missing_message, code="MISSING_ACCOUNT_ID")
-    if not ACCOUNT_ID_PATTERN.match(raw):
+    if not ACCOUNT_ID_PATTERN.fullmatch(raw):
         raise ApplicationError("accountId must be a 10-digit account number", code="INVALID_ACCOUNT_ID")
     return raw
 
@@ -34,7 +36,8 @@ def _validated_account_id(raw: str | None, *, missing_message: str) -> str:
 def _positive_int(raw: str | None, *, name: str, default: int, maximum: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # ASCII only: str.isdigit() and int() also take "²", "①", "１", "٣".
+    if not is_ascii_unsigned_integer(raw) or not 1 <= int(raw) <= maximum:
         raise ApplicationError(f"{name} must be an integer between 1 and {maximum}", code="INVALID_PAGINATION")
     return int(raw)
 

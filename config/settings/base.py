@@ -37,6 +37,10 @@ MIDDLEWARE = [
     "auth_app.middleware.ApiKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files keep their cache headers): no-store on every dynamic answer, and 413
+    # for an oversized body before CSRF or a view reads it (config/http_guards.py).
+    "config.http_guards.NoStoreMiddleware",
+    "config.http_guards.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

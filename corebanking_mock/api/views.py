@@ -7,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import BodylessCommandMixin
+from config.inputs import AsciiDigitsTextField, AsciiIntegerField, AwareDateTimeField
 from corebanking_mock import faults, selectors, services
 from corebanking_mock.api.base import CoreApiView, FaultControlApiView
 from corebanking_mock.errors import InjectedFault
@@ -62,9 +64,11 @@ class CustomerCreateApi(CoreApiView):
             fullName = serializers.CharField(max_length=200)
             email = serializers.EmailField(max_length=254)
             kana = _optional_text(200)
-            phoneNumber = _optional_text(32)
+            phoneNumber = AsciiDigitsTextField(max_length=32, required=False, allow_blank=True, allow_null=True,
+                                               default="")
             birthdate = _optional_text(32)
-            postalCode = _optional_text(16)
+            postalCode = AsciiDigitsTextField(max_length=16, required=False, allow_blank=True, allow_null=True,
+                                              default="")
             address = _optional_text(300)
             idType = _optional_text(32)
             idNumber = _optional_text(64)
@@ -143,10 +147,10 @@ class AccountTransactionListApi(CoreApiView):
     fault_group = "accounts"
 
     class FeedInput(serializers.Serializer):
-        since = serializers.DateTimeField()
+        since = AwareDateTimeField()
         afterId = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
-        limit = serializers.IntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT,
-                                         min_value=1, max_value=1000)
+        limit = AsciiIntegerField(required=False, default=selectors.TRANSACTION_LIST_LIMIT, min_value=1,
+                                  max_value=1000)
 
     def get(self, request: Request, account_id: str) -> Response:
         if "since" in request.query_params:
@@ -242,7 +246,7 @@ class IdempotencyDetailApi(CoreApiView):
         return Response(idempotency_record_to_wire(selectors.idempotency_record_get(key=key)))
 
 
-class IdempotencyVoidApi(CoreApiView):
+class IdempotencyVoidApi(BodylessCommandMixin, CoreApiView):
     """POST /api/idempotency/{key}/void: block a key for good (200), or 409 with its answer if already applied."""
 
     fault_group = "idempotency"
@@ -294,7 +298,7 @@ class FaultSettingsApi(FaultControlApiView):
         return Response(faults.fault_settings_update(**payload))
 
 
-class FaultResetApi(FaultControlApiView):
+class FaultResetApi(BodylessCommandMixin, FaultControlApiView):
     """POST /core/_faults/reset: remove every fault setting."""
 
     def post(self, request: Request) -> Response:

@@ -10,8 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ROUTER, iso_time
+from config.api import ROUTER, BodylessCommandMixin, iso_time
 from config.errors import NotFoundError
+from config.inputs import is_ascii_unsigned_integer
 from config.admin import actor_for_user
 from outbox import checks, selectors, services
 from outbox.models import OutboxStatus
@@ -55,8 +56,21 @@ class StaffApi(APIView):
 
 
 class OutboxMessagePagination(LimitOffsetPagination):
+    """`limit`/`offset` as ASCII digits or a 400: DRF's own reading goes through int(), which also takes
+    "１" or "٣" (and silently ignores other junk). An offset past MAX_ID is refused too: the database would
+    reject it as out of its integer range."""
+
     default_limit = 50
     max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        bad = [name for name in (self.limit_query_param, self.offset_query_param)
+               if name in request.query_params and (not is_ascii_unsigned_integer(request.query_params[name])
+                                                    or int(request.query_params[name]) > MAX_ID)]
+        if bad:
+            raise serializers.ValidationError({name: [f"An integer from 0 to {MAX_ID} in ASCII digits is required."]
+                                               for name in bad})
+        return super().paginate_queryset(queryset, request, view=view)
 
 
 class OutboxMessageListApi(StaffApi):
@@ -76,7 +90,7 @@ class OutboxMessageListApi(StaffApi):
         return paginator.get_paginated_response(OutboxMessageOutputSerializer(page, many=True).data)
 
 
-class OutboxMessageReplayApi(StaffApi):
+class OutboxMessageReplayApi(BodylessCommandMixin, StaffApi):
     """POST /v1/admin/outbox/{id}/replay → 200 with the row back in `pending`; 404 unknown; 409 not dead-lettered."""
 
     def post(self, request: Request, message_id: int) -> Response:

@@ -4,8 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -17,8 +15,9 @@ from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES, CustomerJWTAut
 from auth_app.permissions import HasPermission, IsCustomer, IsStaffUser
 from auth_app.throttling import WriteRateThrottle
 from config.admin import actor_for_user
-from config.api import QUERY, ROUTER, iso_time
+from config.api import QUERY, ROUTER, BodylessCommandMixin, iso_time
 from config.errors import ApplicationError, NotFoundError
+from config.inputs import aware_datetime_parse
 from outbox.idempotency import idempotency_key_validate
 from transfers import selectors, services
 from transfers.api.timeline import timeline_body
@@ -96,14 +95,14 @@ class TransferStatusApi(APIView):
 
 
 def _as_of(raw: str | None) -> dt.datetime | None:
+    """The `asOf` query parameter: absent → None; a time without offset is UTC; anything that is not a real,
+    in-range instant → 400."""
     if raw is None or raw == "":
         return None
-    parsed = parse_datetime(raw.replace(" ", "+")) if "\x00" not in raw else None
-    if parsed is None:
-        raise ApplicationError("asOf must be an ISO-8601 time", code="INVALID_AS_OF")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, dt.timezone.utc)
-    return parsed
+    try:
+        return aware_datetime_parse(raw)
+    except ValueError:
+        raise ApplicationError("asOf must be an ISO-8601 time", code="INVALID_AS_OF") from None
 
 
 class StaffTransferApi(APIView):
@@ -133,7 +132,7 @@ class TransferActionOutputSerializer(serializers.Serializer):
     transfer = TransferStatusOutputSerializer()
 
 
-class TransferAbortApi(StaffTransferApi):
+class TransferAbortApi(BodylessCommandMixin, StaffTransferApi):
     """POST /admin/transfers/{transactionId}/abort (R26): void the withdrawal of a dead-lettered withdraw leg."""
 
     permission_classes = [HasPermission("transfers.abort_transfer")]
@@ -146,7 +145,7 @@ class TransferAbortApi(StaffTransferApi):
         return Response({"outcome": outcome, "transfer": transfer_status_body(transfer)})
 
 
-class TransferCompensateApi(StaffTransferApi):
+class TransferCompensateApi(BodylessCommandMixin, StaffTransferApi):
     """POST /admin/transfers/{transactionId}/compensate (R27): void a dead-lettered deposit and refund the payer."""
 
     permission_classes = [HasPermission("transfers.compensate_transfer")]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ ACCEPTED_MESSAGE = "振込依頼を受け付けました"
 INVALID_REQUEST_MESSAGE = "Invalid request. Required fields: sourceAccountId, targetAccountId, amount > 0"
 SOURCE_NOT_FOUND_MESSAGE = "送金元口座が見つかりません。口座番号をご確認ください。"
 TARGET_NOT_FOUND_MESSAGE = "送金先口座が見つかりません。口座番号をご確認ください。"
+# Bank account numbers are 10 ASCII digits (`\d` would also take other scripts' digits).
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{10}")
 INSUFFICIENT_MESSAGE = "口座残高が不足しております。振込金額をご確認してください。"
 IDEMPOTENCY_SCOPE = "transfer"
 # The accepting events are version 1 (TransferRequested) and 2 (WithdrawRequested) of a new transfer.
@@ -61,11 +64,18 @@ def transfer_request_validate(*, body: Any) -> TransferRequestInput:
     if amount > settings.TRANSFER_MAX_AMOUNT:
         raise TransferInvalidError(f"amount must not exceed {settings.TRANSFER_MAX_AMOUNT} yen",
                                    code="AMOUNT_OVER_LIMIT", extra={"maxAmount": settings.TRANSFER_MAX_AMOUNT})
+    if not ACCOUNT_ID_PATTERN.fullmatch(target):
+        # Named here, before the default description (which embeds the ids) could be the thing refused.
+        raise TransferInvalidError(TARGET_NOT_FOUND_MESSAGE, code="INVALID_TARGET_ACCOUNT_ID",
+                                   extra={"error": "targetAccountId must be a 10-digit account number",
+                                          "field": "targetAccountId"})
     if source == target:
         raise TransferInvalidError("sourceAccountId and targetAccountId must differ", code="SAME_ACCOUNT")
     description = body.get("description")
     if description is None or description == "":
-        description = f"振込: {source} → {target}"
+        # Our own default: only a description the client sent is held to the length limit below.
+        return TransferRequestInput(source_account_id=source, target_account_id=target, amount_yen=amount,
+                                    description=f"振込: {source} → {target}")
     if not isinstance(description, str):
         raise TransferInvalidError("description must be a string", code="INVALID_DESCRIPTION")
     if len(description) > settings.TRANSFER_DESCRIPTION_MAX_LENGTH or "\x00" in description:
