@@ -19,6 +19,12 @@ SESSION_COOKIE_AGE = env.int("WEB_SESSION_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_URL = "web-login"
 
+# This site's public address (scheme, host and port, no path), for links sent outside a request: the
+# completion mail's login link. The default follows the port the run stack serves on (WEB_PORT, the same
+# variable the Procfile binds to); behind a proxy in production set it to the address customers use
+# (`manage.py check --deploy` warns while it points at a loopback address).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('WEB_PORT', default=8000)}").rstrip("/")
+
 # Content-Security-Policy (django-csp 4): only our own origin's scripts, styles, images; no inline code,
 # no framing (X_FRAME_OPTIONS = "DENY" in base.py says the same to older browsers). The Swagger page
 # (DEBUG only) loads its assets from a CDN, so it is left out.

@@ -46,7 +46,7 @@ def site(live_server, core_db, core_server, settings, monkeypatch, outbox_nudges
     """The live site with cookies over plain http, and a running relay."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    settings.ACCOUNTS_ONLINE_BANKING_URL = f"{live_server.url}/login"
+    settings.SITE_URL = live_server.url  # the completion mail links to this server's /login
     relay = RelayThread()
     relay.start()
     yield live_server.url, relay
