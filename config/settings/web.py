@@ -52,3 +52,6 @@ WEB_TRANSFER_POLL_MS = env.int("WEB_TRANSFER_POLL_MS", default=1500)
 WEB_HISTORY_PAGE_SIZE = env.int("WEB_HISTORY_PAGE_SIZE", default=20)
 # Timeout (seconds) of the staff fault panel's calls to the core mock's control API.
 WEB_CORE_CONTROL_TIMEOUT = env.float("WEB_CORE_CONTROL_TIMEOUT", default=5.0)
+# The support desk the footer and the error pages name. The default is a demo address under the reserved
+# `.example` domain (nobody answers it): replace it before anyone outside the team uses the site.
+WEB_SUPPORT_EMAIL = env.str("WEB_SUPPORT_EMAIL", default="support@bank.example")
