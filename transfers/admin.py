@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyAdminMixin
 from outbox.selectors import aggregate_load, events_for_aggregate
@@ -16,11 +17,11 @@ from transfers.models import Transfer, TransferOperatorAction
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
-        return [("5m", "older than 5 minutes"), ("1h", "older than 1 hour"), ("1d", "older than 1 day")]
+        return [("5m", _("older than 5 minutes")), ("1h", _("older than 1 hour")), ("1d", _("older than 1 day"))]
 
     def queryset(self, request, queryset):
         spans = {"5m": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
@@ -32,11 +33,11 @@ class AgeFilter(admin.SimpleListFilter):
 class NeedsAttentionFilter(admin.SimpleListFilter):
     """Not terminal past the stuck threshold (§5.10)."""
 
-    title = "needs attention"
+    title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("yes", "yes")]
+        return [("yes", _("yes"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -60,7 +61,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
                 "timeline"]
 
-    @admin.display(description="state as of (?as_of=ISO time)")
+    @admin.display(description=_("state as of (?as_of=ISO time)"))
     def state_as_of(self, obj: Transfer) -> str:
         as_of = getattr(self, "_as_of", None)
         if as_of is not None and timezone.is_naive(as_of):
@@ -71,7 +72,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         state = loaded.state
         return f"v{loaded.version}: {state['status']} / {state['leg'] or '-'} ({state['phase']})"
 
-    @admin.display(description="event timeline")
+    @admin.display(description=_("event timeline"))
     def timeline(self, obj: Transfer) -> str:
         as_of = getattr(self, "_as_of", None)
         if as_of is not None and timezone.is_naive(as_of):
