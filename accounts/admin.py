@@ -62,12 +62,20 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "phone_number", "id_type", "id_number", "account_type", "created_at", "updated_at",
                        "confirmed_at", "rejected_at", "completed_at", "reviewed_by", "review_comment",
                        "customer_id", "account_number", "branch_code", "login_id", "provisioning_error",
-                       "receipt_notified_at", "completion_notified_at", "event_timeline")
+                       "receipt_notified_at", "completion_notified_at", "terms_consent", "event_timeline")
     exclude = ("snapshot",)
 
     @admin.display(description=_("provisioning error"))
     def provisioning_error_short(self, obj: Application) -> str:
         return obj.provisioning_error[:60]
+
+    @admin.display(description=_("terms of service consent"))
+    def terms_consent(self, obj: Application) -> str:
+        """From the creation event's snapshot: the web form records the version and time; the API cannot."""
+        consent = (obj.snapshot or {}).get("termsConsent")
+        if not consent:
+            return str(_("not recorded (filed through the API: the client shows its own terms box)"))
+        return f"{consent.get('termsVersion')} — {consent.get('acceptedAt')}"
 
     @admin.display(description=_("event timeline"))
     def event_timeline(self, obj: Application) -> str:
