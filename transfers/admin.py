@@ -7,11 +7,10 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyAdminMixin
+from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin
 from outbox.selectors import aggregate_load, events_for_aggregate
 from transfers.models import Transfer, TransferOperatorAction
 
@@ -47,7 +46,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("transaction_id", "status", "leg", "phase", "terminal", "amount", "source_account_id",
                     "target_account_id", "created_at", "updated_at")
     list_filter = ("status", "terminal", "phase", AgeFilter, NeedsAttentionFilter)
@@ -56,16 +55,13 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_fields(self, request, obj=None):
-        self._as_of = parse_datetime(request.GET.get("as_of", "") or "") if request else None
         return ["transaction_id", "status", "leg", "phase", "version", "terminal", "amount", "source_account_id",
                 "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
                 "timeline"]
 
     @admin.display(description=_("state as of (?as_of=ISO time)"))
     def state_as_of(self, obj: Transfer) -> str:
-        as_of = getattr(self, "_as_of", None)
-        if as_of is not None and timezone.is_naive(as_of):
-            as_of = timezone.make_aware(as_of)
+        as_of = getattr(obj, "as_of_view", None)
         loaded = aggregate_load(aggregate_id=obj.aggregate_id, as_of=as_of)
         if loaded is None:
             return "no events yet"
@@ -74,9 +70,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("event timeline"))
     def timeline(self, obj: Transfer) -> str:
-        as_of = getattr(self, "_as_of", None)
-        if as_of is not None and timezone.is_naive(as_of):
-            as_of = timezone.make_aware(as_of)
+        as_of = getattr(obj, "as_of_view", None)
         rows = format_html_join("", "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (event.version, timezone.localtime(event.recorded_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], event.type,
              event.status, event.leg or "", event.metadata.get("actor", ""))
