@@ -120,13 +120,13 @@ def test_apply_then_staff_approves_then_first_login_with_mailed_password(site, n
     page.click("text=次へ")
     review = page.inner_text("[data-testid=review]")
     assert "山田 花子" in review and "東京都千代田区千代田1-1" in review
+    shot(page, "04-apply-review")
     # the terms checkbox is required: without it the page says so next to the box
     page.click("[data-testid=apply-submit]")
     page.wait_for_selector("#id_accept_terms-error")
     assert "利用規約への同意が必要です" in page.inner_text("#id_accept_terms-error")
     assert "support@bank.example" in page.inner_text("[data-testid=support-contact]")
     page.check("#id_accept_terms")
-    shot(page, "04-apply-review")
     page.click("[data-testid=apply-submit]")
     application_id = page.inner_text("[data-testid=application-id]")
     assert application_id.startswith("APP-")
