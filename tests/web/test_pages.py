@@ -322,7 +322,7 @@ def test_terms_page_is_public_and_names_its_version(client):
 def test_admin_index_shows_outbox_status_panel(client, staff_user):
     client.force_login(staff_user)
     page = client.get("/admin/").content.decode()
-    assert 'data-testid="status-panel"' in page and "oldest pending age" in page
+    assert 'data-testid="status-panel"' in page and "最も古い待ちの経過時間" in page
 
 
 def test_fault_page_needs_staff(client, customer_user):
@@ -347,7 +347,7 @@ def test_fault_page_shows_and_changes_settings_over_http(client, staff_user, mon
     monkeypatch.setattr("config.admin_site._control", fake_control)
     client.force_login(staff_user)
     page = client.get("/admin/core-faults/").content.decode()
-    assert "TEST TOOL" in page and "reachable" in page
+    assert "テスト用ツール" in page and "接続可" in page
     response = client.post("/admin/core-faults/", {"action": "set", "group": "all", "mode": "down",
                                                    "duration_s": "30"})
     assert response.status_code == 302
@@ -362,4 +362,4 @@ def test_fault_page_reports_an_unreachable_core(client, staff_user, settings):
     settings.CORE_BANKING_URL = "http://127.0.0.1:9"
     settings.WEB_CORE_CONTROL_TIMEOUT = 0.5
     client.force_login(staff_user)
-    assert "unreachable" in client.get("/admin/core-faults/").content.decode()
+    assert "接続不可" in client.get("/admin/core-faults/").content.decode()

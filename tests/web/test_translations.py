@@ -60,3 +60,17 @@ def test_every_japanese_text_in_the_python_code_has_an_english_translation():
     en = _catalog("en")
     missing = sorted(text for text in japanese if not en.get(text))
     assert not missing, missing
+
+
+def test_every_english_text_of_the_admin_templates_has_a_japanese_translation():
+    # given the staff pages' own templates, whose texts are written in English
+    admin_templates = [path for folder in (ROOT / "templates" / "admin", *ROOT.glob("*/templates/admin"))
+                       for path in folder.rglob("*.html")]
+    texts = {text for template in admin_templates for text in TRANSLATE.findall(template.read_text(encoding="utf-8"))
+             if not JAPANESE.search(text)}
+    texts.discard("Home")  # Django's own admin catalog translates it
+    assert "Outbox status" in texts
+    # then locale/ja translates each one
+    ja = _catalog("ja")
+    missing = sorted(text for text in texts if not ja.get(text))
+    assert not missing, missing
