@@ -97,8 +97,9 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             (event.version, event.recorded_at.isoformat(timespec="milliseconds"), event.type, event.status,
              event.metadata.get("actor", ""), event.metadata.get("comment") or "")
             for event in events_for_aggregate(aggregate_id=obj.application_id, as_of=as_of)))
-        return format_html("<table><thead><tr><th>version</th><th>recorded at</th><th>type</th><th>status</th>"
-                           "<th>actor</th><th>comment</th></tr></thead><tbody>{}</tbody></table>", rows)
+        return format_html("<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+                           "</thead><tbody>{}</tbody></table>", _("version"), _("recorded at"), _("event type"),
+                           _("status"), _("actor"), _("comment"), rows)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.approve_application")

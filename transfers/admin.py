@@ -59,12 +59,12 @@ class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
                 "timeline"]
 
-    @admin.display(description=_("state as of (?as_of=ISO time)"))
+    @admin.display(description=_("state as of"))
     def state_as_of(self, obj: Transfer) -> str:
         as_of = getattr(obj, "as_of_view", None)
         loaded = aggregate_load(aggregate_id=obj.aggregate_id, as_of=as_of)
         if loaded is None:
-            return "no events yet"
+            return _("no events yet")
         state = loaded.state
         return f"v{loaded.version}: {state['status']} / {state['leg'] or '-'} ({state['phase']})"
 
@@ -75,8 +75,8 @@ class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             (event.version, timezone.localtime(event.recorded_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], event.type,
              event.status, event.leg or "", event.metadata.get("actor", ""))
             for event in events_for_aggregate(aggregate_id=obj.aggregate_id, as_of=as_of)))
-        return format_html("<table><tr><th>version</th><th>recorded</th><th>type</th><th>status</th><th>leg</th>"
-                           "<th>actor</th></tr>{}</table>", rows)
+        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+                           _("version"), _("recorded at"), _("event type"), _("status"), _("leg"), _("actor"), rows)
 
 
 @admin.register(TransferOperatorAction)
