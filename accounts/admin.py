@@ -130,7 +130,8 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                     self.log_change(request, decided, f"{decided.status}: {comment}")
                     done += 1
                 if done:
-                    self.message_user(request, f"{done} application(s): {verb} ✓", messages.SUCCESS)
+                    summary = _("%(count)d application(s): %(verb)s ✓") % {"count": done, "verb": verb}
+                    self.message_user(request, summary, messages.SUCCESS)
                 return None
         else:
             form = DecisionForm()
@@ -158,7 +159,7 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{application.application_id}: {exc.message}", messages.ERROR)
                 continue
             self.log_change(request, application, "provisioning retried")
-            self.message_user(request, f"{application.application_id}: provisioning retried", messages.SUCCESS)
+            self.message_user(request, f"{application.application_id}: {_('provisioning retried')}", messages.SUCCESS)
 
     # --- DEBUG: mails written by the file backend ----------------------------------------------------
 
@@ -171,7 +172,7 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         if not settings.DEBUG or not request.user.is_staff:
             raise Http404("not available")
         return render(request, "admin/accounts/application/dev_mails.html", {
-            **self.admin_site.each_context(request), "title": "Development mails",
+            **self.admin_site.each_context(request), "title": _("Development mails"),
             "mails": dev_mails_read(Path(settings.EMAIL_FILE_PATH)), "mail_dir": settings.EMAIL_FILE_PATH})
 
 

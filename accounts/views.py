@@ -119,7 +119,8 @@ def apply_review(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/apply_review.html", {
         "application": application_input, "idempotency_key": draft["idempotency_key"], "consent": consent,
         "id_type_label": dict(PersonalForm.base_fields["id_type"].choices).get(application_input.id_type),
-        "account_type_label": dict(PersonalForm.base_fields["account_type"].choices).get(application_input.account_type)},
+        "account_type_label": dict(PersonalForm.base_fields["account_type"].choices).get(
+            application_input.account_type)},
         status=400 if consent.is_bound else 200)
 
 

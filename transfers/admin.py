@@ -75,7 +75,8 @@ class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             (event.version, timezone.localtime(event.recorded_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], event.type,
              event.status, event.leg or "", event.metadata.get("actor", ""))
             for event in events_for_aggregate(aggregate_id=obj.aggregate_id, as_of=as_of)))
-        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+                           "{}</table>",
                            _("version"), _("recorded at"), _("event type"), _("status"), _("leg"), _("actor"), rows)
 
 

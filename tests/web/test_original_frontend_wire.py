@@ -57,8 +57,9 @@ def _login(api_client, api_keys, user) -> dict:
 
 def test_config_json_is_the_template_the_spa_needs(api_client, api_keys):
     body = api_client.get("/config.json", HTTP_HOST="127.0.0.1:8000").json()
-    assert body == {"REACT_APP_BANKING_API": "http://127.0.0.1:8000/v1/", "REACT_APP_CUSTOMER_API_KEY": api_keys.customer,
-                    "REACT_APP_ADMIN_API_KEY": api_keys.admin, "REACT_APP_AUTH_API_KEY": api_keys.auth}
+    assert body == {"REACT_APP_BANKING_API": "http://127.0.0.1:8000/v1/",
+                    "REACT_APP_CUSTOMER_API_KEY": api_keys.customer, "REACT_APP_ADMIN_API_KEY": api_keys.admin,
+                    "REACT_APP_AUTH_API_KEY": api_keys.auth}
 
 
 def test_login_and_protected_route_guard(api_client, api_keys, funded_customer):
