@@ -18,12 +18,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import Application, ApplicationStatus
-from config.admin import ReadOnlyAdminMixin, actor_for_user
+from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin, actor_for_user
 from config.errors import ApplicationError
 from outbox.selectors import events_for_aggregate
 
@@ -49,7 +50,7 @@ class ProvisioningFailedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("application_id", "transaction_id", "full_name", "email", "status", "created_at",
                     "provisioning_error_short", "account_number", "login_id")
     list_filter = ("status", ProvisioningFailedFilter, ("created_at", admin.DateFieldListFilter), "account_type")
@@ -62,27 +63,50 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "phone_number", "id_type", "id_number", "account_type", "created_at", "updated_at",
                        "confirmed_at", "rejected_at", "completed_at", "reviewed_by", "review_comment",
                        "customer_id", "account_number", "branch_code", "login_id", "provisioning_error",
-                       "receipt_notified_at", "completion_notified_at", "event_timeline")
+                       "receipt_notified_at", "completion_notified_at", "terms_consent", "state_as_of",
+                       "event_timeline")
     exclude = ("snapshot",)
 
     @admin.display(description=_("provisioning error"))
     def provisioning_error_short(self, obj: Application) -> str:
         return obj.provisioning_error[:60]
 
+    @admin.display(description=_("terms of service consent"))
+    def terms_consent(self, obj: Application) -> str:
+        """From the creation event's snapshot: the web form records the version and time; the API cannot."""
+        consent = (obj.snapshot or {}).get("termsConsent")
+        if not consent:
+            return str(_("not recorded (filed through the API: the client shows its own terms box)"))
+        return f"{consent.get('termsVersion')} — {consent.get('acceptedAt')}"
+
+    @admin.display(description=_("state as of"))
+    def state_as_of(self, obj: Application) -> str:
+        """The application folded from its events up to `?as_of=` (the form above the page); now without it."""
+        as_of = getattr(obj, "as_of_view", None)
+        history = selectors.application_history(application_id=obj.application_id, as_of=as_of)
+        when = timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M:%S") if as_of else _("now")
+        if not history.state:
+            return format_html('<span data-testid="state-as-of">{}: {}</span>', when, _("not submitted yet"))
+        return format_html('<span data-testid="state-as-of">{}: v{} {}</span>', when, history.version,
+                           history.state.get("status"))
+
     @admin.display(description=_("event timeline"))
     def event_timeline(self, obj: Application) -> str:
+        as_of = getattr(obj, "as_of_view", None)
         rows = format_html_join("", "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (event.version, event.recorded_at.isoformat(timespec="milliseconds"), event.type, event.status,
              event.metadata.get("actor", ""), event.metadata.get("comment") or "")
-            for event in events_for_aggregate(aggregate_id=obj.application_id)))
-        return format_html("<table><thead><tr><th>version</th><th>recorded at</th><th>type</th><th>status</th>"
-                           "<th>actor</th><th>comment</th></tr></thead><tbody>{}</tbody></table>", rows)
+            for event in events_for_aggregate(aggregate_id=obj.application_id, as_of=as_of)))
+        return format_html("<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+                           "</thead><tbody>{}</tbody></table>", _("version"), _("recorded at"), _("event type"),
+                           _("status"), _("actor"), _("comment"), rows)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.approve_application")
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        """The detail page, with approve/reject buttons for staff allowed to decide (see change_form.html)."""
+        """The detail page, with approve/reject buttons for staff allowed to decide (see change_form.html) and
+        the "as of" form (AsOfAdminMixin)."""
         extra_context = {**(extra_context or {}), "can_decide": self.has_approve_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -106,7 +130,8 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     self.log_change(request, decided, f"{decided.status}: {comment}")
                     done += 1
                 if done:
-                    self.message_user(request, f"{done} application(s): {verb} ✓", messages.SUCCESS)
+                    summary = _("%(count)d application(s): %(verb)s ✓") % {"count": done, "verb": verb}
+                    self.message_user(request, summary, messages.SUCCESS)
                 return None
         else:
             form = DecisionForm()
@@ -134,7 +159,7 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{application.application_id}: {exc.message}", messages.ERROR)
                 continue
             self.log_change(request, application, "provisioning retried")
-            self.message_user(request, f"{application.application_id}: provisioning retried", messages.SUCCESS)
+            self.message_user(request, f"{application.application_id}: {_('provisioning retried')}", messages.SUCCESS)
 
     # --- DEBUG: mails written by the file backend ----------------------------------------------------
 
@@ -147,7 +172,7 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not settings.DEBUG or not request.user.is_staff:
             raise Http404("not available")
         return render(request, "admin/accounts/application/dev_mails.html", {
-            **self.admin_site.each_context(request), "title": "Development mails",
+            **self.admin_site.each_context(request), "title": _("Development mails"),
             "mails": dev_mails_read(Path(settings.EMAIL_FILE_PATH)), "mail_dir": settings.EMAIL_FILE_PATH})
 
 

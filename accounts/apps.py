@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +23,18 @@ class AccountsConfig(AppConfig):
                             aggregate_types={ev.AGGREGATE_TYPE})
         handlers_register()
         register_accounts_checks()
+        checks.register(site_url_check, checks.Tags.security, deploy=True)
+
+
+def site_url_check(app_configs, **kwargs) -> list:
+    """`check --deploy`: the completion mail's login link must not point at this machine's loopback address."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    host = urlsplit(settings.ACCOUNTS_ONLINE_BANKING_URL or settings.SITE_URL).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1") and not settings.DEBUG:
+        return [checks.Warning("SITE_URL points at a loopback address: the completion mail's login link will "
+                               "not reach customers", hint="Set SITE_URL to the public address, e.g. "
+                               "https://bank.example.jp", id="accounts.W001")]
+    return []

@@ -42,6 +42,18 @@ class ContactForm(AccessibleFormMixin, forms.Form):
                               widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
 
 
+# The terms the review page's checkbox refers to (templates/accounts/terms.html). Change it whenever the text
+# changes: each application's event records the version its applicant accepted.
+TERMS_VERSION = "2026-12-01"
+
+
+class TermsConsentForm(AccessibleFormMixin, forms.Form):
+    """Review step: the applicant must accept the terms of service before the application is filed."""
+
+    accept_terms = forms.BooleanField(label=_("利用規約に同意します"), required=True,
+                                      error_messages={"required": _("お申し込みには利用規約への同意が必要です。")})
+
+
 # The validation module's field names (wire names) for each form field.
 WIRE_NAMES = {"full_name": "fullName", "kana": "kana", "birthdate": "birthdate", "id_type": "idType",
               "id_number": "idNumber", "account_type": "accountType", "email": "email",

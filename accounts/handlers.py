@@ -16,6 +16,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from accounts import events as ev
 from accounts import services
@@ -100,7 +101,12 @@ def _common_context(application: Application) -> dict:
     return {"application": application, "full_name": application.full_name,
             "application_id": application.application_id, "transaction_id": application.transaction_id,
             "submitted_at": application.created_at, "bank_name": settings.ACCOUNTS_BANK_NAME,
-            "online_banking_url": settings.ACCOUNTS_ONLINE_BANKING_URL}
+            "online_banking_url": online_banking_url()}
+
+
+def online_banking_url() -> str:
+    """Where the applicant logs in first: ACCOUNTS_ONLINE_BANKING_URL if set, else this site's login page."""
+    return settings.ACCOUNTS_ONLINE_BANKING_URL or settings.SITE_URL + reverse("web-login")
 
 
 def _language(application: Application) -> str:

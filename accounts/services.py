@@ -89,8 +89,13 @@ def _append(*, application: Application | None, application_id: str, transaction
 
 
 def application_submit(*, application_input: ApplicationInput, idempotency_key: str | None = None,
-                       request_fingerprint: str = "", actor: str = SUBMIT_ACTOR) -> SubmitResult:
+                       request_fingerprint: str = "", actor: str = SUBMIT_ACTOR,
+                       terms_version: str | None = None) -> SubmitResult:
     """Store a new PENDING application: `AccountOpeningApplicationCreated` + outbox `notify_receipt-{id}`.
+
+    `terms_version`: the terms of service the applicant accepted on this server's form; the event records it
+    with the time (`termsConsent`). None (the API, whose original clients tick their own box and send no
+    field) records `termsConsent: null`: the server holds no proof of consent for that application.
 
     With an Idempotency-Key, a repeat (same body) returns the first answer and creates nothing; the same key
     with another body raises IdempotencyKeyReusedError (422).
@@ -113,6 +118,8 @@ def application_submit(*, application_input: ApplicationInput, idempotency_key: 
             "updatedAt": now,
             "receiptNotified": False,
             "completionNotified": False,
+            "termsConsent": {"accepted": True, "termsVersion": terms_version, "acceptedAt": now}
+            if terms_version else None,
         }
         _append(application=None, application_id=application_id, transaction_id=transaction_id,
                 event_type=ev.APPLICATION_CREATED, snapshot=snapshot, actor=actor)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("apply/contact", views.apply_contact, name="apply-contact"),
     path("apply/review", views.apply_review, name="apply-review"),
     path("apply/done", views.apply_done, name="apply-done"),
+    path("apply/terms", views.terms, name="apply-terms"),
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
-from accounts.forms import WIRE_NAMES, ContactForm, PersonalForm
+from accounts.forms import TERMS_VERSION, WIRE_NAMES, ContactForm, PersonalForm, TermsConsentForm
 from accounts.validation import ApplicationInvalidError, application_input_parse
 from config.errors import ApplicationError
 from outbox.idempotency import request_fingerprint
@@ -89,7 +89,8 @@ def apply_contact(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def apply_review(request: HttpRequest) -> HttpResponse:
-    """GET /apply/review — everything typed; POST submits (`application_submit`, idempotency key)."""
+    """GET /apply/review — everything typed; POST submits (`application_submit`, idempotency key) once the
+    terms checkbox is ticked (else 400 with the message next to it); the accepted version goes into the event."""
     draft = _draft(request)
     if not draft and request.method == "POST" and request.session.get(DONE_KEY):
         return redirect("apply-done")  # a second click after the first submit went through
@@ -104,19 +105,29 @@ def apply_review(request: HttpRequest) -> HttpResponse:
     if "idempotency_key" not in draft:
         _save_draft(request, {"idempotency_key": f"web-{uuid.uuid4()}"})
         draft = _draft(request)
-    if request.method == "POST":
+    consent = TermsConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and consent.is_valid():
         key = request.POST.get("idempotency_key") or draft["idempotency_key"]
         result = services.application_submit(application_input=application_input, idempotency_key=key,
-                                             request_fingerprint=request_fingerprint(application_input.as_dict()))
+                                             request_fingerprint=request_fingerprint(application_input.as_dict()),
+                                             terms_version=TERMS_VERSION)
         request.session[DONE_KEY] = {**result.body, "email": application_input.email}
         request.session.pop(DRAFT_KEY, None)
         response = redirect("apply-done")
         response.status_code = 303
         return response
     return render(request, "accounts/apply_review.html", {
-        "application": application_input, "idempotency_key": draft["idempotency_key"],
+        "application": application_input, "idempotency_key": draft["idempotency_key"], "consent": consent,
         "id_type_label": dict(PersonalForm.base_fields["id_type"].choices).get(application_input.id_type),
-        "account_type_label": dict(PersonalForm.base_fields["account_type"].choices).get(application_input.account_type)})
+        "account_type_label": dict(PersonalForm.base_fields["account_type"].choices).get(
+            application_input.account_type)},
+        status=400 if consent.is_bound else 200)
+
+
+@require_GET
+def terms(request: HttpRequest) -> HttpResponse:
+    """GET /apply/terms — the terms of service the review page asks the applicant to accept (demo text)."""
+    return render(request, "accounts/terms.html", {"terms_version": TERMS_VERSION})
 
 
 @require_GET

@@ -2,6 +2,7 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from auth_app.models import LoginSession, User
 from auth_app.services import login_session_end
@@ -15,7 +16,7 @@ class BankUserAdmin(ChangelistFilterGuardMixin, UserAdmin):
     list_display = ("username", "public_id", "customer_id", "primary_account_id", "is_active", "is_staff")
     search_fields = ("username", "public_id", "customer_id", "primary_account_id", "email")
     readonly_fields = ("public_id", "customer_id", "primary_account_id")
-    fieldsets = UserAdmin.fieldsets + (("Banking", {"fields": ("public_id", "customer_id", "primary_account_id",
+    fieldsets = UserAdmin.fieldsets + ((_("Banking"), {"fields": ("public_id", "customer_id", "primary_account_id",
                                                                "must_change_password")}),)
 
 
@@ -35,7 +36,7 @@ class LoginSessionAdmin(ChangelistFilterGuardMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="End the selected sessions (their tokens stop working at once)")
+    @admin.action(description=_("End the selected sessions (their tokens stop working at once)"))
     def end_sessions(self, request, queryset):
         for session in queryset.filter(is_active=True).select_related("user"):
             login_session_end(session=session)

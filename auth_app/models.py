@@ -41,7 +41,8 @@ class LoginSession(models.Model):
     """
 
     session_id = models.CharField(_("session id"), max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions",
+                             verbose_name=_("user"))
     expires_at = models.DateTimeField(_("expires at"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

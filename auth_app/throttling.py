@@ -4,6 +4,9 @@
 - `WriteRateThrottle` (scope `write`): per user (or per client IP when anonymous), only on unsafe
   methods; later apps add it to their POST/PUT/PATCH/DELETE views:
   `throttle_classes = [WriteRateThrottle]`.
+- `ReadRateThrottle` (scope `read`): per user (or per client IP when anonymous), only on GET/HEAD; on the
+  balance and history routes and the staff lists. Its own counter, so a dashboard polling its balance never
+  uses up the user's transfers, and a burst of transfers never blocks reading the result.
 A throttled call answers 429 `{"message":"Too Many Requests"}` with `Retry-After` (api.md §1.7).
 """
 from __future__ import annotations
@@ -32,11 +35,14 @@ class LoginRateThrottle(_ClientThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WriteRateThrottle(_ClientThrottle):
-    scope = "write"
+class _PerUserThrottle(_ClientThrottle):
+    """Counts per authenticated user, else per client address; only for the methods it applies to."""
+
+    def applies_to(self, method: str) -> bool:
+        raise NotImplementedError
 
     def allow_request(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
+        if not self.applies_to(request.method):
             return True
         return super().allow_request(request, view)
 
@@ -47,3 +53,18 @@ class WriteRateThrottle(_ClientThrottle):
         else:
             ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class WriteRateThrottle(_PerUserThrottle):
+    scope = "write"
+
+    def applies_to(self, method: str) -> bool:
+        return method not in SAFE_METHODS
+
+
+class ReadRateThrottle(_PerUserThrottle):
+    scope = "read"
+
+    def applies_to(self, method: str) -> bool:
+        # OPTIONS is the CORS preflight, answered before the view; it never counts.
+        return method in ("GET", "HEAD")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from balance.models import AccountBalance, TransactionEntry
@@ -52,3 +53,41 @@ def account_is_stale(*, account: AccountBalance, now: dt.datetime | None = None)
         return True
     now = now or timezone.now()
     return (now - account.core_synced_at).total_seconds() > settings.BALANCE_STALE_AFTER_SECONDS
+
+
+@dataclass(frozen=True)
+class PostingAsOf:
+    """One posting of an account's history as of a time, with the balance right after it."""
+
+    entry: TransactionEntry
+    balance_after: int
+
+
+@dataclass(frozen=True)
+class AccountAsOf:
+    """An account's balance and latest postings as they stood at `as_of`, rebuilt from the postings."""
+
+    account_id: str
+    as_of: dt.datetime
+    balance: int
+    posting_count: int
+    postings: list[PostingAsOf]
+
+
+def account_as_of(*, account_id: str, as_of: dt.datetime, limit: int = 50) -> AccountAsOf:
+    """Balance at `as_of` = the sum of the postings dated at or before it (the read model opens an account at
+    zero and every movement, the opening credit included, is a posting), plus the newest `limit` of those
+    postings with the running balance after each.
+
+    Dated by the posting's own time: a posting imported late still counts from the moment core booked it, so
+    this is the history as known now, not as the bank's screens showed it then.
+    """
+    entries = TransactionEntry.objects.filter(account_id=account_id, timestamp__lte=as_of)
+    totals = entries.aggregate(balance=Sum("amount"), count=Count("id"))
+    balance = totals["balance"] or 0
+    postings, running = [], balance
+    for entry in entries.order_by("-timestamp", "-id")[:limit]:
+        postings.append(PostingAsOf(entry=entry, balance_after=running))
+        running -= entry.amount
+    return AccountAsOf(account_id=account_id, as_of=as_of, balance=balance, posting_count=totals["count"],
+                       postings=postings)

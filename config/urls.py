@@ -24,5 +24,9 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns.insert(3, path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"))
 
-# JSON 500 answers (with a logged request id) for errors raised outside DRF views under /v1/.
+# JSON 500 answers (with a logged request id) for errors raised outside DRF views under /v1/; elsewhere
+# Django's server_error renders templates/500.html (the site's style; DEBUG off only).
 handler500 = "config.api.server_error"
+# 404 outside /v1/ (whose unknown paths answer like the original gateway): templates/404.html for pages,
+# JSON for /api/ (schema) clients.
+handler404 = "config.web.page_not_found"

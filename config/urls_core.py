@@ -7,3 +7,6 @@ urlpatterns = [
     path("healthz", core_healthz, name="core-healthz"),
     path("", include("corebanking_mock.api.urls")),
 ]
+
+# The core mock shares the bank's templates directory; its own errors stay JSON, never the bank's 500 page.
+handler500 = "corebanking_mock.api.base.server_error"

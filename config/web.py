@@ -49,3 +49,17 @@ class AccessibleFormMixin:
                 widget.attrs["aria-invalid"] = "true"
                 described = [part for part in [widget.attrs.get("aria-describedby", ""), f"id_{name}-error"] if part]
                 widget.attrs["aria-describedby"] = " ".join(described)
+
+
+# Paths whose clients read JSON: the banking API and the schema. Their 404s stay JSON when DEBUG is off.
+API_PATH_PREFIXES = ("/v1/", "/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: the site's own page (templates/404.html) for people, a JSON body for API clients."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith(API_PATH_PREFIXES):
+        return JsonResponse({"message": "Not Found"}, status=404)
+    return defaults.page_not_found(request, exception)

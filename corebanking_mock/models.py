@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 CORE_DB = "core"
 BRANCH_CODE = "001"
@@ -67,6 +68,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("core customer")
+        verbose_name_plural = _("core customers")
         ordering = ["customer_id"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=CustomerStatus.values), name="core_customer_status_valid"),
@@ -93,6 +96,8 @@ class Account(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("core account")
+        verbose_name_plural = _("core accounts")
         ordering = ["account_id"]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="core_account_balance_not_negative"),
@@ -126,6 +131,8 @@ class Posting(models.Model):
     seeded = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("core posting")
+        verbose_name_plural = _("core postings")
         ordering = ["-timestamp", "-transaction_id"]
         indexes = [models.Index(fields=["account", "-timestamp"], name="core_posting_account_time")]
         constraints = [
@@ -160,6 +167,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("core idempotency record")
+        verbose_name_plural = _("core idempotency records")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=IdempotencyState.values), name="core_idem_state_valid"),
@@ -190,6 +199,8 @@ class FaultSetting(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("fault setting")
+        verbose_name_plural = _("fault settings")
         ordering = ["group"]
         constraints = [
             models.CheckConstraint(

@@ -23,7 +23,7 @@ class EventPosition(models.Model):
 
     There every writer already holds the database's write lock, so `UPDATE … SET value = value + n RETURNING
     value` costs no extra waiting and keeps positions gap-free in commit order. PostgreSQL uses the sequence
-    `outbox_event_position_seq` instead (migration 0006): no lock shared by all appenders.
+    `outbox_event_position_seq` instead (migration 0007): no lock shared by all appenders.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True)
@@ -43,18 +43,20 @@ class Event(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     position = models.BigIntegerField(_("global position"), unique=True, editable=False)
-    event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
-    aggregate_type = models.CharField(max_length=64)
-    aggregate_id = models.CharField(max_length=128)
-    version = models.PositiveIntegerField()
-    type = models.CharField(max_length=100)
-    status = models.CharField(max_length=64, blank=True, default="")
-    leg = models.CharField(max_length=32, null=True, blank=True)
-    data = models.JSONField(default=dict)
-    metadata = models.JSONField(default=dict)
-    recorded_at = models.DateTimeField(db_default=Now())
+    event_id = models.UUIDField(_("event id"), unique=True, default=uuid.uuid4, editable=False)
+    aggregate_type = models.CharField(_("aggregate type"), max_length=64)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=128)
+    version = models.PositiveIntegerField(_("version"))
+    type = models.CharField(_("event type"), max_length=100)
+    status = models.CharField(_("status"), max_length=64, blank=True, default="")
+    leg = models.CharField(_("leg"), max_length=32, null=True, blank=True)
+    data = models.JSONField(_("data"), default=dict)
+    metadata = models.JSONField(_("metadata"), default=dict)
+    recorded_at = models.DateTimeField(_("recorded at"), db_default=Now())
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         db_table = "outbox_event"
         ordering = ("position",)
         constraints = [
@@ -79,13 +81,15 @@ class Snapshot(models.Model):
     """A cached fold of one aggregate at `version` (optional; loading with or without it gives equal state)."""
 
     id = models.BigAutoField(primary_key=True)
-    aggregate_type = models.CharField(max_length=64)
-    aggregate_id = models.CharField(max_length=128)
-    version = models.PositiveIntegerField()
-    state = models.JSONField()
-    recorded_at = models.DateTimeField(db_default=Now())
+    aggregate_type = models.CharField(_("aggregate type"), max_length=64)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=128)
+    version = models.PositiveIntegerField(_("version"))
+    state = models.JSONField(_("state"))
+    recorded_at = models.DateTimeField(_("recorded at"), db_default=Now())
 
     class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
         db_table = "outbox_snapshot"
         constraints = [
             models.UniqueConstraint(fields=("aggregate_id", "version"), name="outbox_snapshot_aggregate_version_uniq"),
@@ -110,27 +114,29 @@ class OutboxMessage(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=64)
-    queue = models.CharField(max_length=16)
-    aggregate_id = models.CharField(max_length=128)
-    event_version = models.PositiveIntegerField(null=True, blank=True)
-    event_type = models.CharField(max_length=100, blank=True, default="")
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
-    retry_count = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField()
-    next_attempt_at = models.DateTimeField(db_default=Now())
-    locked_by = models.CharField(max_length=128, null=True, blank=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    error_message = models.TextField(blank=True, default="")
-    progress = models.JSONField(default=dict)
-    needs_attention = models.BooleanField(default=False)
-    created_at = models.DateTimeField(db_default=Now())
-    updated_at = models.DateTimeField(db_default=Now())
-    processed_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=64)
+    queue = models.CharField(_("queue"), max_length=16)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=128)
+    event_version = models.PositiveIntegerField(_("event version"), null=True, blank=True)
+    event_type = models.CharField(_("event type"), max_length=100, blank=True, default="")
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    retry_count = models.PositiveIntegerField(_("attempts so far"), default=0)
+    max_attempts = models.PositiveIntegerField(_("maximum attempts"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_default=Now())
+    locked_by = models.CharField(_("locked by"), max_length=128, null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    error_message = models.TextField(_("last error"), blank=True, default="")
+    progress = models.JSONField(_("progress"), default=dict)
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
+    created_at = models.DateTimeField(_("created at"), db_default=Now())
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now())
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         db_table = "outbox_message"
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_message_status_valid"),
@@ -170,17 +176,20 @@ class OutboxAttempt(models.Model):
     """Append-only log of what happened to a message (R4): one row per settled attempt or operator action."""
 
     id = models.BigAutoField(primary_key=True)
-    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempts")
-    attempt_no = models.PositiveIntegerField()
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(db_default=Now())
-    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
-    worker = models.CharField(max_length=128, blank=True, default="")
-    actor = models.CharField(max_length=150, blank=True, default="")
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempts",
+                                verbose_name=_("outbox message"))
+    attempt_no = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), db_default=Now())
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AttemptOutcome.choices)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    worker = models.CharField(_("worker"), max_length=128, blank=True, default="")
+    actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         db_table = "outbox_attempt"
         ordering = ("id",)
 
@@ -198,13 +207,13 @@ class SentMail(models.Model):
     delivery of the same row finds it and sends nothing. The body is not stored (it may hold credentials)."""
 
     id = models.BigAutoField(primary_key=True)
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=64)
-    aggregate_id = models.CharField(max_length=128)
-    message_id = models.CharField(max_length=255)
-    recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=255)
-    sent_at = models.DateTimeField(db_default=Now())
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=64)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=128)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=255)
+    sent_at = models.DateTimeField(_("sent at"), db_default=Now())
 
     class Meta:
         verbose_name = _("sent mail")
@@ -223,13 +232,13 @@ class IdempotentRequest(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    scope = models.CharField(max_length=64)
-    owner = models.CharField(max_length=128)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(db_default=Now())
+    scope = models.CharField(_("scope"), max_length=64)
+    owner = models.CharField(_("owner"), max_length=128)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_default=Now())
 
     class Meta:
         verbose_name = _("idempotent request")

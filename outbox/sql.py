@@ -111,7 +111,7 @@ def events_after(cursor: EventCursor, limit: int) -> list[tuple[int, int]]:
     """(transaction id, event id) of up to `limit` committed events after `cursor`, in commit order.
 
     PostgreSQL: every event row carries the id of the transaction that wrote it (column `transaction_id`, xid8,
-    default `pg_current_xact_id()`, added by migration 0006). Only events whose writer's id is below the reader's
+    default `pg_current_xact_id()`, added by migration 0007). Only events whose writer's id is below the reader's
     snapshot xmin are returned: every transaction with a lower id has then ended, so no event can still commit
     "behind" the cursor, and a reader that moves its cursor forward never skips one. Ordering by (transaction id,
     position) keeps one transaction's events together in append order. The price is latency: a reader waits for

@@ -5,23 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyAdminMixin
-from config.inputs import aware_datetime_parse
+from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin
 from outbox.selectors import aggregate_load, events_for_aggregate
 from transfers.models import Transfer, TransferOperatorAction
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
-        return [("5m", "older than 5 minutes"), ("1h", "older than 1 hour"), ("1d", "older than 1 day")]
+        return [("5m", _("older than 5 minutes")), ("1h", _("older than 1 hour")), ("1d", _("older than 1 day"))]
 
     def queryset(self, request, queryset):
         spans = {"5m": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
@@ -33,11 +32,11 @@ class AgeFilter(admin.SimpleListFilter):
 class NeedsAttentionFilter(admin.SimpleListFilter):
     """Not terminal past the stuck threshold (§5.10)."""
 
-    title = "needs attention"
+    title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("yes", "yes")]
+        return [("yes", _("yes"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -47,7 +46,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("transaction_id", "status", "leg", "phase", "terminal", "amount", "source_account_id",
                     "target_account_id", "created_at", "updated_at")
     list_filter = ("status", "terminal", "phase", AgeFilter, NeedsAttentionFilter)
@@ -55,43 +54,30 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ("timeline", "state_as_of")
     date_hierarchy = "created_at"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # `?as_of=`: a time without offset is Tokyo time; one that is not a real, in-range instant is
-        # reported on the page (and the current state shown) instead of raising.
-        self._as_of = None
-        raw = request.GET.get("as_of", "")
-        if raw:
-            try:
-                self._as_of = aware_datetime_parse(raw, naive_zone=timezone.get_current_timezone())
-            except ValueError:
-                text = _("Invalid as_of %(value)r: give an ISO-8601 time such as 2026-04-01T09:30:00+09:00. "
-                         "Showing the current state.")
-                messages.error(request, text % {"value": raw[:64]})
-        return super().change_view(request, object_id, form_url=form_url, extra_context=extra_context)
-
     def get_fields(self, request, obj=None):
         return ["transaction_id", "status", "leg", "phase", "version", "terminal", "amount", "source_account_id",
                 "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
                 "timeline"]
 
-    @admin.display(description="state as of (?as_of=ISO time)")
+    @admin.display(description=_("state as of"))
     def state_as_of(self, obj: Transfer) -> str:
-        as_of = getattr(self, "_as_of", None)
+        as_of = getattr(obj, "as_of_view", None)
         loaded = aggregate_load(aggregate_id=obj.aggregate_id, as_of=as_of)
         if loaded is None:
-            return "no events yet"
+            return _("no events yet")
         state = loaded.state
         return f"v{loaded.version}: {state['status']} / {state['leg'] or '-'} ({state['phase']})"
 
-    @admin.display(description="event timeline")
+    @admin.display(description=_("event timeline"))
     def timeline(self, obj: Transfer) -> str:
-        as_of = getattr(self, "_as_of", None)
+        as_of = getattr(obj, "as_of_view", None)
         rows = format_html_join("", "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (event.version, timezone.localtime(event.recorded_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], event.type,
              event.status, event.leg or "", event.metadata.get("actor", ""))
             for event in events_for_aggregate(aggregate_id=obj.aggregate_id, as_of=as_of)))
-        return format_html("<table><tr><th>version</th><th>recorded</th><th>type</th><th>status</th><th>leg</th>"
-                           "<th>actor</th></tr>{}</table>", rows)
+        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+                           "{}</table>",
+                           _("version"), _("recorded at"), _("event type"), _("status"), _("leg"), _("actor"), rows)
 
 
 @admin.register(TransferOperatorAction)

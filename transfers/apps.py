@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TransfersConfig(AppConfig):
     name = "transfers"
+    verbose_name = _("振込")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

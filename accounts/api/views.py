@@ -21,7 +21,7 @@ from accounts.models import Application, ApplicationStatus
 from accounts.validation import RequestBodyMissingError, application_input_parse
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES
 from auth_app.permissions import HasPermission
-from auth_app.throttling import WriteRateThrottle
+from auth_app.throttling import ReadRateThrottle, WriteRateThrottle
 from config.admin import actor_for_user
 from config.api import ROUTER, iso_time
 from config.errors import ApplicationError, NotFoundError
@@ -51,6 +51,7 @@ class StaffApi(APIView):
     error_family = ROUTER
     authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [HasPermission(VIEW_PERMISSION)]
+    throttle_classes = [ReadRateThrottle]  # the lists and event history (GET), per staff user
 
 
 def _id_body(application: Application) -> dict[str, str]:

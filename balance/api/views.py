@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from auth_app.authentication import CustomerJWTAuthentication
 from auth_app.permissions import IsCustomer
+from auth_app.throttling import ReadRateThrottle
 from balance.api.serializers import (BalanceOutputSerializer, HistoryOutputSerializer, account_info,
                                      transaction_item)
 from balance.selectors import account_get_for_owner, account_is_stale, transactions_for_account
@@ -48,6 +49,7 @@ class CustomerQueryApi(APIView):
     error_family = QUERY
     authentication_classes = [CustomerJWTAuthentication]
     permission_classes = [IsCustomer]
+    throttle_classes = [ReadRateThrottle]  # per customer: THROTTLE_READ_RATE
 
 
 class BalanceGetApi(CustomerQueryApi):

@@ -90,6 +90,10 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN_RATE", default="30/min") or None,
         # Write calls (POST/PUT/PATCH/DELETE) per user, or per address when anonymous.
         "write": env.str("THROTTLE_WRITE_RATE", default="120/min") or None,
+        # Read calls (GET) per user on the balance, history and staff list routes. A dashboard makes two
+        # calls per visit and the SPA re-verifies on every mount, so the default leaves ample room for people
+        # and stops a script scraping history pages or polling a balance in a tight loop.
+        "read": env.str("THROTTLE_READ_RATE", default="300/min") or None,
     },
 }
 

@@ -35,3 +35,4 @@ IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=864
 # here as dotted paths so the outbox package imports no business app (import contract in pyproject.toml).
 OUTBOX_STAFF_AUTHENTICATION_CLASSES = "auth_app.authentication.STAFF_AUTHENTICATION_CLASSES"
 OUTBOX_STAFF_PERMISSION_CLASS = "auth_app.permissions.IsStaffUser"
+OUTBOX_STAFF_THROTTLE_CLASS = "auth_app.throttling.ReadRateThrottle"

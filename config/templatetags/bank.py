@@ -51,3 +51,11 @@ def outbox_status_panel(context):
 
     return {"stats": outbox_stats(), "faults_enabled": settings.CORE_MOCK_FAULTS_ENABLED,
             "request": context.get("request")}
+
+
+@register.simple_tag
+def support_contact() -> dict[str, str]:
+    """The (demo) support desk named in the footer and on the error pages (WEB_SUPPORT_EMAIL)."""
+    from django.conf import settings
+
+    return {"email": settings.WEB_SUPPORT_EMAIL}

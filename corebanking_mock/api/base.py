@@ -138,3 +138,10 @@ def endpoint_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonR
                             status=refusal.http_status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """handler500 of the core process (config/urls_core.py): JSON, never the bank's HTML error page."""
+    response = JsonResponse({"error": "Internal server error"}, status=500)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

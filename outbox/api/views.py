@@ -52,6 +52,8 @@ class StaffApi(APIView):
 
     authentication_classes = import_string(settings.OUTBOX_STAFF_AUTHENTICATION_CLASSES)
     permission_classes = [import_string(settings.OUTBOX_STAFF_PERMISSION_CLASS)]
+    # Per staff user on the lists (GET); the replay POST is not counted by it.
+    throttle_classes = [import_string(settings.OUTBOX_STAFF_THROTTLE_CLASS)]
     error_family = ROUTER
 
 

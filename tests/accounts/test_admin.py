@@ -190,3 +190,27 @@ def test_detail_page_button_leads_to_the_comment_form_and_decides(admin_client_f
     # and the buttons are gone once it is decided
     page = client.get(f"{CHANGELIST}{pending_application.pk}/change/").content.decode()
     assert "approve_selected" not in page
+
+
+@pytest.mark.django_db
+def test_detail_shows_the_application_as_of_a_past_time(admin_client_for, viewer, approved_application):
+    # given an application submitted, then approved; the instant of the submission
+    created = Event.objects.get(aggregate_id=approved_application.application_id, version=1)
+    between = created.recorded_at.isoformat()
+    url = f"{CHANGELIST}{approved_application.pk}/change/"
+    client = admin_client_for(viewer)
+    # when staff open it now and as of the submission
+    now_page = client.get(url).content.decode()
+    past_page = client.get(url, {"as_of": between}).content.decode()
+    # then now it is CONFIRMED with both events; then it was PENDING with only the first
+    assert 'data-testid="as-of-form"' in now_page
+    assert "v2 CONFIRMED" in now_page and "AccountOpeningApplicationConfirmed" in now_page
+    assert "v1 PENDING" in past_page and "AccountOpeningApplicationConfirmed" not in past_page
+
+
+@pytest.mark.django_db
+def test_detail_reports_an_unreadable_time_and_shows_now(admin_client_for, viewer, approved_application):
+    response = admin_client_for(viewer).get(f"{CHANGELIST}{approved_application.pk}/change/", {"as_of": "yesterday"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "時刻を読み取れませんでした" in page and "v2 CONFIRMED" in page

@@ -121,3 +121,53 @@ def test_projection_rebuild_equals_the_incremental_rows(completed_application):
     after = list(Application.objects.order_by("application_id").values())
     assert [{k: v for k, v in row.items() if k != "id"} for row in after] == \
         [{k: v for k, v in row.items() if k != "id"} for row in before]
+
+
+@pytest.mark.django_db
+def test_completion_mail_links_to_the_login_page_of_site_url(completed_application, settings):
+    # given the stack serves on another host and port, and no explicit online-banking URL
+    settings.SITE_URL = "http://bank.test:8123"
+    settings.ACCOUNTS_ONLINE_BANKING_URL = ""
+    # when the completion mail is sent
+    drain(queue="notify", max_batches=None)
+    # then its login link follows SITE_URL, not a fixed :8000
+    body = next(m.body for m in mail.outbox if "口座開設完了" in m.subject)
+    assert "http://bank.test:8123/login" in body
+    assert ":8000" not in body
+
+
+@pytest.mark.django_db
+def test_completion_mail_uses_the_explicit_online_banking_url_when_set(completed_application, settings):
+    settings.SITE_URL = "http://bank.test:8123"
+    settings.ACCOUNTS_ONLINE_BANKING_URL = "https://ib.bank.example/first-login"
+    drain(queue="notify", max_batches=None)
+    body = next(m.body for m in mail.outbox if "口座開設完了" in m.subject)
+    assert "https://ib.bank.example/first-login" in body
+
+
+def test_site_url_default_follows_web_port_when_settings_load():
+    # given WEB_PORT=8765 and no SITE_URL in the environment
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key != "SITE_URL"} | {
+        "WEB_PORT": "8765", "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    # when the settings are loaded in a fresh process
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                          "print(settings.SITE_URL)"], env=env, cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, timeout=60)
+    # then SITE_URL follows the port
+    assert out.stdout.strip() == "http://127.0.0.1:8765", out.stderr
+
+
+def test_deploy_check_warns_when_site_url_is_loopback(settings):
+    from accounts.apps import site_url_check
+
+    settings.DEBUG = False
+    settings.ACCOUNTS_ONLINE_BANKING_URL = ""
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert [w.id for w in site_url_check(None)] == ["accounts.W001"]
+    settings.SITE_URL = "https://bank.example.jp"
+    assert site_url_check(None) == []

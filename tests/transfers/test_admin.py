@@ -20,4 +20,4 @@ def test_admin_lists_and_shows_the_timeline(payer, payee, transfer_post, saga_dr
     html = page.content.decode()
     assert "TransferCompleted" in html and "WITHDRAW_PROCESSED" in html
     past = client.get(f"/admin/transfers/transfer/{transfer.pk}/change/?as_of=2000-01-01T00:00:00Z")
-    assert "no events yet" in past.content.decode()
+    assert "まだイベントがありません" in past.content.decode()

@@ -46,7 +46,7 @@ def site(live_server, core_db, core_server, settings, monkeypatch, outbox_nudges
     """The live site with cookies over plain http, and a running relay."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    settings.ACCOUNTS_ONLINE_BANKING_URL = f"{live_server.url}/login"
+    settings.SITE_URL = live_server.url  # the completion mail links to this server's /login
     relay = RelayThread()
     relay.start()
     yield live_server.url, relay
@@ -121,6 +121,12 @@ def test_apply_then_staff_approves_then_first_login_with_mailed_password(site, n
     review = page.inner_text("[data-testid=review]")
     assert "山田 花子" in review and "東京都千代田区千代田1-1" in review
     shot(page, "04-apply-review")
+    # the terms checkbox is required: without it the page says so next to the box
+    page.click("[data-testid=apply-submit]")
+    page.wait_for_selector("#id_accept_terms-error")
+    assert "利用規約への同意が必要です" in page.inner_text("#id_accept_terms-error")
+    assert "support@bank.example" in page.inner_text("[data-testid=support-contact]")
+    page.check("#id_accept_terms")
     page.click("[data-testid=apply-submit]")
     application_id = page.inner_text("[data-testid=application-id]")
     assert application_id.startswith("APP-")
@@ -331,3 +337,34 @@ def test_staff_takes_core_down_and_the_waiting_transfer_completes_after_recovery
     shot(staff, "36-admin-transfer-timeline")
     staff.goto(url + "/admin/outbox/outboxmessage/")
     shot(staff, "37-admin-outbox-list")
+
+
+def test_staff_reads_an_account_as_of_a_past_time_in_the_admin(site, new_page, make_user, open_account, post_entry):
+    """The admin's "as of" form on an account page: balance and postings rebuilt from the postings then."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    url, _relay = site
+    make_user("boss", password=STAFF_PASSWORD, is_staff=True, is_superuser=True, email="boss@bank.example")
+    account = open_account("0019000077", "CUST977")
+    now = timezone.now()
+    post_entry(account, 1_000_000, type="OPENING_CREDIT", at=now - dt.timedelta(days=10), core_transaction_id="ASOF1")
+    post_entry(account, -250_000, type="TRANSFER_WITHDRAWAL", at=now - dt.timedelta(days=2),
+               core_transaction_id="ASOF2")
+    staff = new_page()
+    staff.goto(url + "/admin/login/")
+    staff.fill("#id_username", "boss")
+    staff.fill("#id_password", STAFF_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.goto(f"{url}/admin/balance/accountbalance/{account.pk}/change/")
+    assert "¥750,000" in staff.inner_text("[data-testid=balance-as-of]")
+    # when staff type a Japan time five days ago into the form above the page
+    staff.fill("#as-of-input", timezone.localtime(now - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"))
+    staff.click("[data-testid=as-of-form] button[type=submit]")
+    staff.wait_for_url(re.compile(r"as_of="))
+    # then the page shows the balance then, and only the postings up to then
+    assert "¥1,000,000" in staff.inner_text("[data-testid=balance-as-of]")
+    postings = staff.inner_text("[data-testid=postings-as-of]")
+    assert "ASOF1" in postings and "ASOF2" not in postings
+    shot(staff, "38-admin-account-as-of")

@@ -271,11 +271,50 @@ def test_apply_submit_twice_files_one_application(client, outbox_nudges):
     review = client.get("/apply/review")
     assert "100-0001" in review.content.decode()
     key = _key(review)
-    assert client.post("/apply/review", {"idempotency_key": key})["Location"] == "/apply/done"
-    assert client.post("/apply/review", {"idempotency_key": key})["Location"] == "/apply/done"
+    assert client.post("/apply/review", {"idempotency_key": key, "accept_terms": "on"})["Location"] == "/apply/done"
+    assert client.post("/apply/review", {"idempotency_key": key, "accept_terms": "on"})["Location"] == "/apply/done"
     assert Application.objects.count() == 1
     done = client.get("/apply/done").content.decode()
     assert Application.objects.get().transaction_id in done
+
+
+def test_apply_submit_without_accepting_the_terms_files_nothing(client, outbox_nudges):
+    # given a complete draft on the review page
+    client.post("/apply", PERSONAL)
+    client.post("/apply/contact", CONTACT)
+    review = client.get("/apply/review")
+    assert 'name="accept_terms"' in review.content.decode() and "/apply/terms" in review.content.decode()
+    # when the applicant submits without ticking the terms checkbox
+    response = client.post("/apply/review", {"idempotency_key": _key(review)})
+    # then the page says why, next to the box and in the summary, and no application is filed
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "お申し込みには利用規約への同意が必要です。" in page and "data-error-summary" in page
+    assert 'aria-invalid="true"' in page
+    assert Application.objects.count() == 0
+
+
+def test_apply_records_the_accepted_terms_in_the_application_event(client, outbox_nudges):
+    from accounts.forms import TERMS_VERSION
+    from outbox.models import Event
+
+    client.post("/apply", PERSONAL)
+    client.post("/apply/contact", CONTACT)
+    key = _key(client.get("/apply/review"))
+    client.post("/apply/review", {"idempotency_key": key, "accept_terms": "on"})
+    application = Application.objects.get()
+    created = Event.objects.get(aggregate_id=application.application_id, version=1)
+    consent = created.data["termsConsent"]
+    assert consent["accepted"] is True and consent["termsVersion"] == TERMS_VERSION
+    assert consent["acceptedAt"] == created.data["createdAt"]
+
+
+def test_terms_page_is_public_and_names_its_version(client):
+    from accounts.forms import TERMS_VERSION
+
+    response = client.get("/apply/terms")
+    assert response.status_code == 200
+    assert TERMS_VERSION in response.content.decode()
 
 
 # --- staff ---------------------------------------------------------------------------------------------
@@ -283,7 +322,7 @@ def test_apply_submit_twice_files_one_application(client, outbox_nudges):
 def test_admin_index_shows_outbox_status_panel(client, staff_user):
     client.force_login(staff_user)
     page = client.get("/admin/").content.decode()
-    assert 'data-testid="status-panel"' in page and "oldest pending age" in page
+    assert 'data-testid="status-panel"' in page and "最も古い待ちの経過時間" in page
 
 
 def test_fault_page_needs_staff(client, customer_user):
@@ -308,7 +347,7 @@ def test_fault_page_shows_and_changes_settings_over_http(client, staff_user, mon
     monkeypatch.setattr("config.admin_site._control", fake_control)
     client.force_login(staff_user)
     page = client.get("/admin/core-faults/").content.decode()
-    assert "TEST TOOL" in page and "reachable" in page
+    assert "テスト用ツール" in page and "接続可" in page
     response = client.post("/admin/core-faults/", {"action": "set", "group": "all", "mode": "down",
                                                    "duration_s": "30"})
     assert response.status_code == 302
@@ -323,4 +362,4 @@ def test_fault_page_reports_an_unreachable_core(client, staff_user, settings):
     settings.CORE_BANKING_URL = "http://127.0.0.1:9"
     settings.WEB_CORE_CONTROL_TIMEOUT = 0.5
     client.force_login(staff_user)
-    assert "unreachable" in client.get("/admin/core-faults/").content.decode()
+    assert "接続不可" in client.get("/admin/core-faults/").content.decode()

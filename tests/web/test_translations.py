@@ -21,3 +21,56 @@ def test_every_japanese_template_text_has_an_english_translation():
     assert texts
     missing = sorted(text for text in texts if not translated.get(text))
     assert not missing, missing
+
+
+PYTHON_DIRS = ("accounts", "auth_app", "balance", "outbox", "transfers", "config", "corebanking_mock")
+GETTEXT_KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None}
+
+
+def _python_msgids() -> set[str]:
+    from babel.messages.extract import extract_from_dir
+
+    ids: set[str] = set()
+    for folder in PYTHON_DIRS:
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+                ROOT / folder, method_map=[("**.py", "python")], keywords=GETTEXT_KEYWORDS):
+            if isinstance(message, str) and message:
+                ids.add(message)
+    return ids
+
+
+def _catalog(language: str) -> dict[str, str]:
+    with (ROOT / f"locale/{language}/LC_MESSAGES/django.po").open("rb") as po:
+        return {message.id: message.string for message in read_po(po) if message.id}
+
+
+def test_every_english_text_in_the_python_code_has_a_japanese_translation():
+    # given the English msgids of models, fields, admin filters and actions (the staff admin's words)
+    english = {text for text in _python_msgids() if not JAPANESE.search(text)}
+    assert "outbox messages" in english and "account balances" in english
+    # then locale/ja translates each one
+    ja = _catalog("ja")
+    missing = sorted(text for text in english if not ja.get(text))
+    assert not missing, missing
+
+
+def test_every_japanese_text_in_the_python_code_has_an_english_translation():
+    japanese = {text for text in _python_msgids() if JAPANESE.search(text)}
+    assert "サンプル銀行 スタッフ管理画面" in japanese
+    en = _catalog("en")
+    missing = sorted(text for text in japanese if not en.get(text))
+    assert not missing, missing
+
+
+def test_every_english_text_of_the_admin_templates_has_a_japanese_translation():
+    # given the staff pages' own templates, whose texts are written in English
+    admin_templates = [path for folder in (ROOT / "templates" / "admin", *ROOT.glob("*/templates/admin"))
+                       for path in folder.rglob("*.html")]
+    texts = {text for template in admin_templates for text in TRANSLATE.findall(template.read_text(encoding="utf-8"))
+             if not JAPANESE.search(text)}
+    texts.discard("Home")  # Django's own admin catalog translates it
+    assert "Outbox status" in texts
+    # then locale/ja translates each one
+    ja = _catalog("ja")
+    missing = sorted(text for text in texts if not ja.get(text))
+    assert not missing, missing

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES, CustomerJWTAuthentication
 from auth_app.permissions import HasPermission, IsCustomer, IsStaffUser
-from auth_app.throttling import WriteRateThrottle
+from auth_app.throttling import ReadRateThrottle, WriteRateThrottle
 from config.admin import actor_for_user
 from config.api import QUERY, ROUTER, BodylessCommandMixin, iso_time
 from config.errors import ApplicationError, NotFoundError
@@ -108,6 +108,7 @@ def _as_of(raw: str | None) -> dt.datetime | None:
 class StaffTransferApi(APIView):
     authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [IsStaffUser]
+    throttle_classes = [ReadRateThrottle]  # GET (event viewer) per staff user; abort/compensate are not counted
     error_family = ROUTER
 
 

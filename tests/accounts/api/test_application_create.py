@@ -269,3 +269,15 @@ def test_applications_from_one_address_are_throttled_with_429_when_the_write_rat
     assert response.json() == {"message": "Too Many Requests"}
     assert int(response["Retry-After"]) > 0
     assert _counts() == before
+
+
+@pytest.mark.django_db
+def test_api_application_records_no_terms_consent_when_the_original_body_is_sent(api_client, api_keys,
+                                                                                  application_body, outbox_nudges):
+    # given the original SPA's body, which carries no terms field (the SPA checks its own box in the browser)
+    # when
+    response = _post(api_client, api_keys, application_body)
+    # then the application is filed and its creation event says the server holds no consent record
+    assert response.status_code == 201
+    created = Event.objects.get(aggregate_id=response.json()["id"], version=1)
+    assert created.data["termsConsent"] is None

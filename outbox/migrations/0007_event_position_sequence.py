@@ -35,6 +35,6 @@ def _run(sql: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("outbox", "0005_attempt_resolved")]
+    dependencies = [("outbox", "0006_admin_verbose_names")]
 
     operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
