@@ -121,6 +121,9 @@ class OutboxMessage(models.Model):
     error_message = models.TextField(blank=True, default="")
     progress = models.JSONField(default=dict)
     needs_attention = models.BooleanField(default=False)
+    # The trace context (W3C `traceparent`) of the transaction that enqueued the row, so the relay's delivery
+    # continues the customer's request trace (config/observability/tracing.py); null while tracing is off.
+    trace_context = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Now
 
 from config.errors import ConcurrencyError, ConflictError, NotFoundError
+from config.observability import tracing
 from outbox import registry, sql
 from outbox.models import (
     AttemptOutcome,
@@ -168,6 +169,8 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
                    delay_seconds: float = 0) -> OutboxMessage:
     """Insert an outbox row for the relay, in the caller's transaction, and nudge the relay after commit.
 
+    With tracing on, the row stores the current trace context, so its delivery joins the caller's trace.
+
     The queue and max attempts come from the handler registered for `kind`. A second row with the same
     `key` raises DuplicateOutboxKeyError (409): the key names one unit of work, so a repeat means the
     caller's transaction must roll back. Raises TransactionRequiredError outside an atomic block.
@@ -180,7 +183,7 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
             message = OutboxMessage.objects.create(
                 key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
                 event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
-                next_attempt_at=next_attempt_at,
+                next_attempt_at=next_attempt_at, trace_context=tracing.context_carrier(),
             )
     except IntegrityError as exc:
         if OutboxMessage.objects.filter(key=key).exists():

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from balance.selectors import account_find
 from balance.services import Posting, account_hold_place, account_hold_release, accounts_lock, posting_apply
 from config.api import iso_time
 from config.errors import ApplicationError, ConflictError, NotFoundError
+from config.observability import metrics, tracing
+from config.observability.logs import log_context_bind
 from outbox import core_client
 from outbox.idempotency import StoredAnswer, request_fingerprint, request_idempotency_claim, \
     request_idempotency_store
@@ -200,6 +203,8 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
 
         transaction_id = secrets.token_hex(16)
         aggregate_id = ev.aggregate_id_for(transaction_id)
+        log_context_bind(transaction_id=transaction_id)
+        tracing.span_attributes_set(transaction_id=transaction_id)
         timestamp = iso_time(now)
         metadata = {"customerId": user.customer_id}
         if source.available_balance < request.amount_yen:
@@ -259,6 +264,7 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
                                       leg=ev.LEG_WITHDRAW, data=withdraw_data, metadata=metadata),
                          ])
     if rejected_body is not None:
+        metrics.transfer_terminal_observe(outcome="rejected", seconds=0.0)
         logger.info("transfer rejected (insufficient balance) id=%s", rejected_body["transactionId"])
         raise InsufficientFundsError(INSUFFICIENT_MESSAGE, extra={"transactionId": rejected_body["transactionId"]})
     logger.info("transfer accepted id=%s", accepted["transactionId"])
@@ -301,13 +307,25 @@ def _checked(transfer: Transfer, events: list[NewEvent]) -> list[NewEvent]:
     return events
 
 
+# The terminal events of an accepted transfer and the outcome label they are counted under (/metrics).
+TERMINAL_OUTCOMES = {ev.TRANSFER_COMPLETED: "completed", ev.TRANSFER_FAILED: "failed",
+                     ev.TRANSFER_COMPENSATED: "compensated"}
+
+
 def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
     """Check the batch against the saga table, then append it at the transfer's next versions. Steps call
-    this last: the position counter it locks is shared by every event-writing transaction."""
+    this last: the position counter it locks is shared by every event-writing transaction. A terminal event
+    is counted (with the time since acceptance) once the step commits."""
     saga.phase_after(transfer.phase, [(event.type, event.status) for event in events])
-    return event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
-                        expected_version=transfer.version, events=events, actor=actor,
-                        correlation_id=transfer.transaction_id)
+    appended = event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
+                            expected_version=transfer.version, events=events, actor=actor,
+                            correlation_id=transfer.transaction_id)
+    for event in events:
+        if event.type in TERMINAL_OUTCOMES:
+            seconds = (timezone.now() - transfer.created_at).total_seconds()
+            transaction.on_commit(partial(metrics.transfer_terminal_observe, outcome=TERMINAL_OUTCOMES[event.type],
+                                          seconds=seconds))
+    return appended
 
 
 def _posting_timestamp(raw: str) -> dt.datetime:

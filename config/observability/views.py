@@ -1,0 +1,57 @@
+"""GET /metrics of the bank web process and of the core-banking mock process (Prometheus text format).
+
+Each answer sums the multi-process files of its own process group (config/observability/process.py); the
+bank's adds the database gauges (collectors.py). Access: with METRICS_BEARER_TOKEN set, only
+`Authorization: Bearer <token>`; without it, only loopback clients (the `make run` default).
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from config.observability.collectors import DatabaseCollector
+from config.observability.process import BANK, CORE, metrics_dir
+
+
+def metrics_access_allowed(request: HttpRequest) -> bool:
+    """Bearer token when one is configured (constant-time comparison), else a loopback client address."""
+    token = settings.METRICS_BEARER_TOKEN
+    if token:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) -> HttpResponse:
+    if not metrics_access_allowed(request):
+        return HttpResponse("metrics: bearer token or loopback client required\n", status=403,
+                            content_type="text/plain; charset=utf-8")
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=metrics_dir(group))
+    if with_database:
+        registry.register(DatabaseCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+@never_cache
+@require_GET
+def bank_metrics(request: HttpRequest) -> HttpResponse:
+    """The bank's families: every bank process's counters and histograms plus the database gauges."""
+    return _metrics_answer(request, group=BANK, with_database=True)
+
+
+@never_cache
+@require_GET
+def core_metrics(request: HttpRequest) -> HttpResponse:
+    """The core-banking mock's own families (HTTP requests it answered)."""
+    return _metrics_answer(request, group=CORE, with_database=False)

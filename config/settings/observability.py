@@ -1,0 +1,30 @@
+"""Observability: Prometheus metrics (multi-process), OpenTelemetry tracing and the log format.
+
+Metrics are always collected; tracing is off unless TRACING_EXPORTER says otherwise (with DEBUG on, as in
+`make run`, it defaults to a local JSON-lines file). docs/operations.md §9 explains how to use them.
+"""
+from config.env import VAR_DIR, env
+from config.observability.process import metrics_dir_root, process_group_enter
+
+# Root of the prometheus-client multi-process files. Each process group writes to its own sub-directory
+# (`bank`: web, Celery worker and beat, management commands; `core`: the core-banking mock), so the bank's
+# /metrics sums every bank process and the core mock's /metrics only the mock's (config/observability/metrics.py).
+METRICS_DIR = metrics_dir_root()
+# Who may read GET /metrics. With a token set, only `Authorization: Bearer <token>`; without one, only clients
+# on the loopback interface (the `make run` default). A production deployment sets a token or puts the
+# endpoint behind its own network rules.
+METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
+
+# Tracing: `none` (default without DEBUG: nothing is instrumented, nothing costs), `file` (JSON lines under
+# var/, the DEBUG default), `otlp` (OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, read by the exporter
+# itself) or `console` (stdout, for a quick look).
+TRACING_EXPORTER = env.str("TRACING_EXPORTER", default="file" if env.bool("DEBUG", default=False) else "none")
+TRACING_FILE = env.str("TRACING_FILE", default=str(VAR_DIR / "traces" / "spans.jsonl"))
+# The `service.name` resource of this process's spans; the core mock's process adds `-core`.
+TRACING_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="bank")
+# Share of new traces recorded (parent-based: a trace started upstream keeps its decision).
+TRACING_SAMPLE_RATIO = env.float("TRACING_SAMPLE_RATIO", default=1.0)
+
+# prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported; the core mock's entry point
+# (config/wsgi_core.py) has set it already, every other process writes to the `bank` group.
+PROMETHEUS_MULTIPROC_DIR = process_group_enter("bank")
