@@ -21,7 +21,7 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import Application, ApplicationStatus
 from config.admin import ReadOnlyAdminMixin, actor_for_user
 from config.errors import ApplicationError
@@ -62,12 +62,18 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "phone_number", "id_type", "id_number", "account_type", "created_at", "updated_at",
                        "confirmed_at", "rejected_at", "completed_at", "reviewed_by", "review_comment",
                        "customer_id", "account_number", "branch_code", "login_id", "provisioning_error",
-                       "receipt_notified_at", "completion_notified_at", "event_timeline")
+                       "receipt_notified_at", "completion_notified_at", "trace_id", "event_timeline")
     exclude = ("snapshot",)
 
     @admin.display(description=_("provisioning error"))
     def provisioning_error_short(self, obj: Application) -> str:
         return obj.provisioning_error[:60]
+
+    @admin.display(description=_("trace id"))
+    def trace_id(self, obj: Application) -> str:
+        """The trace of the submitting request, continued by the receipt mail and the provisioning calls
+        (docs/operations.md §10.3)."""
+        return selectors.application_trace_id(application_id=obj.application_id) or "- (tracing was off)"
 
     @admin.display(description=_("event timeline"))
     def event_timeline(self, obj: Application) -> str:
