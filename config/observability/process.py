@@ -5,18 +5,22 @@ PROMETHEUS_MULTIPROC_DIR and sums them at scrape time. The bank's processes (web
 prefork children, beat, management commands) share `<METRICS_DIR>/bank`; the core-banking mock, which stands for
 another system, writes to `<METRICS_DIR>/core`. The variable must be set before prometheus-client is first
 imported, so the entry points call `process_group_enter` before Django is set up.
+
+The directory is always derived here, never trusted from the parent's environment: a test process or a shell
+that exported it for its own stack must not send another stack's metrics into its files.
 """
 from __future__ import annotations
 
 import glob
 import os
 import re
+import sys
 
 from config.env import VAR_DIR, env
 
-GROUP_ENV = "BANK_PROCESS_GROUP"
 BANK, CORE = "bank", "core"
 _PID_IN_FILE_NAME = re.compile(r"_(\d+)\.db$")
+_group = BANK
 
 
 def metrics_dir_root() -> str:
@@ -29,15 +33,21 @@ def metrics_dir(group: str) -> str:
 
 
 def process_group() -> str:
-    return os.environ.get(GROUP_ENV, BANK)
+    """`core` once the core mock's entry point ran in this process, else `bank`."""
+    return _group
 
 
 def process_group_enter(group: str) -> str:
-    """Mark this process (and the children it forks) as part of `group`; returns the group's metrics dir."""
-    os.environ.setdefault(GROUP_ENV, group)
-    path = metrics_dir(os.environ[GROUP_ENV])
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", path)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    """Put this process (and the children it forks) in `group`: PROMETHEUS_MULTIPROC_DIR becomes the group's
+    directory under METRICS_DIR. prometheus-client reads the variable whenever it creates a value, so once it is
+    loaded the directory is left as it is (a test process that imports the core entry point keeps its own).
+    Returns the directory in use."""
+    global _group
+    _group = group
+    if "prometheus_client" not in sys.modules:
+        path = metrics_dir(group)
+        os.makedirs(path, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     return os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 

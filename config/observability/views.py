@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -36,8 +37,10 @@ def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) ->
     if not metrics_access_allowed(request):
         return HttpResponse("metrics: bearer token or loopback client required\n", status=403,
                             content_type="text/plain; charset=utf-8")
+    path = metrics_dir(group)
+    os.makedirs(path, exist_ok=True)  # a group none of whose processes has written yet
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=metrics_dir(group))
+    MultiProcessCollector(registry, path=path)
     if with_database:
         registry.register(DatabaseCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ Metrics are always collected; tracing is off unless TRACING_EXPORTER says otherw
 `make run`, it defaults to a local JSON-lines file). docs/operations.md §9 explains how to use them.
 """
 from config.env import VAR_DIR, env
-from config.observability.process import metrics_dir_root, process_group_enter
+from config.observability.process import metrics_dir_root, process_group, process_group_enter
 
 # Root of the prometheus-client multi-process files. Each process group writes to its own sub-directory
 # (`bank`: web, Celery worker and beat, management commands; `core`: the core-banking mock), so the bank's
@@ -25,6 +25,6 @@ TRACING_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="bank")
 # Share of new traces recorded (parent-based: a trace started upstream keeps its decision).
 TRACING_SAMPLE_RATIO = env.float("TRACING_SAMPLE_RATIO", default=1.0)
 
-# prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported; the core mock's entry point
-# (config/wsgi_core.py) has set it already, every other process writes to the `bank` group.
-PROMETHEUS_MULTIPROC_DIR = process_group_enter("bank")
+# prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported (after the settings). The core
+# mock's entry point (config/wsgi_core.py) has put its process in the `core` group; every other one is `bank`.
+PROMETHEUS_MULTIPROC_DIR = process_group_enter(process_group())
