@@ -183,7 +183,7 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
             message = OutboxMessage.objects.create(
                 key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
                 event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
-                next_attempt_at=next_attempt_at, trace_context=tracing.context_carrier(),
+                next_attempt_at=next_attempt_at, trace_context=_trace_context_for(aggregate_id),
             )
     except IntegrityError as exc:
         if OutboxMessage.objects.filter(key=key).exists():
@@ -193,6 +193,21 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
         message.refresh_from_db(fields=["next_attempt_at"])
     _relay_nudge_on_commit(queue=handler.queue, message_id=message.id)
     return message
+
+
+def _trace_context_for(aggregate_id: str) -> dict[str, str] | None:
+    """The trace a new row of `aggregate_id` joins: the aggregate's own (its first traced row's), so a transfer
+    or an application stays one trace even when a later request (a staff approval, an operator's abort) adds
+    work; that request's trace is kept as a link. None while tracing is off (no query)."""
+    current = tracing.context_carrier()
+    if current is None:
+        return None
+    first = (OutboxMessage.objects.filter(aggregate_id=aggregate_id, trace_context__isnull=False).order_by("id")
+             .values_list("trace_context", flat=True).first())
+    if not first or tracing.trace_id_from_carrier(first) == tracing.trace_id_from_carrier(current):
+        return current
+    return {**{key: value for key, value in first.items() if key != tracing.LINK_KEY},
+            tracing.LINK_KEY: current.get("traceparent", "")}
 
 
 def _relay_nudge_on_commit(*, queue: str, message_id: int | None = None) -> None:

@@ -8,7 +8,9 @@ the OpenTelemetry instrumentations for Django (server spans; the core mock's too
 spans, context in the task headers), httpx (client spans, `traceparent` on the core call) and psycopg.
 
 The outbox row carries the trace across the commit: `context_carrier()` is stored with the row
-(`OutboxMessage.trace_context`, W3C `traceparent`), and the relay continues it with `span_from_carrier()`.
+(`OutboxMessage.trace_context`, W3C `traceparent`), and the relay continues it with `span_from_carrier()`. A
+later request that adds work to the same transfer or application (a staff approval, an operator's abort) joins
+the aggregate's first trace and is linked (`LINK_KEY`), so each transfer and each application is one trace.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from typing import Any
 logger = logging.getLogger("bank.tracing")
 
 _enabled = False
+# Key of a stored carrier that names a second trace to link to (the request that added work to an older trace).
+LINK_KEY = "link_traceparent"
 _setup_lock = threading.Lock()
 _provider: Any = None
 TRACER_NAME = "bank"
@@ -150,9 +154,13 @@ def span_from_carrier(name: str, *, carrier: Mapping[str, str] | None,
 
     tracer = trace.get_tracer(TRACER_NAME)
     current = trace.get_current_span().get_span_context()
-    links = [trace.Link(current)] if current.is_valid else None
+    links = [trace.Link(current)] if current.is_valid else []
     parent = propagate.extract(dict(carrier)) if carrier else None
-    with tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER, links=links,
+    if carrier and carrier.get(LINK_KEY):
+        linked = trace.get_current_span(propagate.extract({"traceparent": carrier[LINK_KEY]})).get_span_context()
+        if linked.is_valid:
+            links.append(trace.Link(linked))
+    with tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER, links=links or None,
                                       attributes={key: value for key, value in (attributes or {}).items()
                                                   if value is not None}):
         yield

@@ -36,6 +36,14 @@ WEB_FAMILIES = (
     "bank_reconciliation_checks_total", "bank_invariant_checks_total",
 )
 METRIC_NAME = re.compile(r"\b(bank_[a-z_]+)")
+APPLICATION_BODY = {
+    "customerInfo": {"fullName": "山田 太郎", "email": "taro@example.com", "phoneNumber": "090-1234-5678",
+                     "birthDate": "1990-01-01", "idType": "drivingLicense", "idNumber": "123456789012"},
+    "address": {"postalCode": "100-0001", "prefecture": "東京都", "city": "千代田区",
+                "streetAddress": "東京都千代田区千代田1-1"},
+    "type": "普通預金",
+    "initialBalance": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +151,39 @@ def test_one_transfer_is_one_trace_and_its_log_lines_carry_it(live_stack, comple
         f"withdraw-{completed_transfer}", f"deposit-{completed_transfer}"}
     core_lines = [record for record in lines if record.get("http_route", "").startswith("api/transactions/")]
     assert len(core_lines) >= 2, lines
+
+
+def test_one_application_is_one_trace_from_submission_to_the_completion_mail(live_stack):
+    # given an application submitted by a customer, then approved by staff in another request
+    submitted = httpx.post(f"{live_stack.web_url}/v1/api/accounts", json=APPLICATION_BODY, timeout=10)
+    assert submitted.status_code in (200, 201, 202), submitted.text
+    application_id, transaction_id = submitted.json()["id"], submitted.json()["transactionId"]
+    staff_token = live_stack.login("staff", "staff-demo-pass")
+    approved = httpx.post(f"{live_stack.web_url}/v1/api/accounts/confirm/{transaction_id}", json={"comment": "ok"},
+                          headers={"Authorization": f"Bearer {staff_token}"}, timeout=10)
+    assert approved.status_code == 200, approved.text
+    # when provisioning and both mails are done (their spans exported)
+    submit_lines = [record for record in live_stack.log_records() if record.get("application_id") == application_id
+                    and record.get("http_route") == "v1/api/accounts"]
+    assert len(submit_lines) == 1 and submit_lines[0].get("trace_id"), submit_lines
+    trace_id = submit_lines[0]["trace_id"]
+    wanted = {"outbox deliver notify_receipt", "outbox deliver create_account", "outbox deliver notify_completion"}
+    deadline = time.monotonic() + 60
+    names: set[str] = set()
+    while time.monotonic() < deadline and not wanted <= names:
+        spans = [span for span in live_stack.spans() if span["context"]["trace_id"] == f"0x{trace_id}"]
+        names = {span["name"] for span in spans}
+        time.sleep(0.5)
+    # then the submission's trace holds the receipt mail, the provisioning calls (and the core mock's handling of
+    # them) made after the approval, and the completion mail; the approval request is linked to it
+    assert wanted <= names, names
+    assert any(span["resource"]["attributes"]["service.name"] == "bank-core" for span in spans)
+    (provisioning,) = [span for span in spans if span["name"] == "outbox deliver create_account"][:1]
+    assert len(provisioning["links"]) >= 1
+    # and the relay's log lines about the application carry that trace id
+    relay_lines = [record for record in live_stack.log_records() if record.get("application_id") == application_id
+                   and record["logger"] == "bank.outbox.relay"]
+    assert relay_lines and {record["trace_id"] for record in relay_lines} == {trace_id}, relay_lines
 
 
 def _prometheus_get(base: str, path: str) -> dict:
