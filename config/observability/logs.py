@@ -18,7 +18,8 @@ from pythonjsonlogger.json import JsonFormatter
 from config.observability import tracing
 
 # Fields a log line may carry, in the order the plain format prints them.
-CONTEXT_FIELDS = ("trace_id", "span_id", "transaction_id", "application_id", "aggregate_id", "outbox_key", "outbox_kind")
+CONTEXT_FIELDS = ("trace_id", "span_id", "transaction_id", "application_id", "aggregate_id", "outbox_key",
+                  "outbox_kind")
 
 _log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("bank_log_context", default=None)
 

@@ -30,7 +30,8 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 # applications, reconciliation, invariants.
 WEB_FAMILIES = (
     "bank_http_requests_total", "bank_http_request_duration_seconds_bucket", "bank_outbox_messages",
-    "bank_outbox_oldest_pending_age_seconds", "bank_outbox_deliveries_total", "bank_outbox_delivery_duration_seconds_bucket",
+    "bank_outbox_oldest_pending_age_seconds", "bank_outbox_deliveries_total",
+    "bank_outbox_delivery_duration_seconds_bucket",
     "bank_core_client_requests_total", "bank_core_client_request_duration_seconds_bucket", "bank_core_circuit_open",
     "bank_transfers_terminal_total", "bank_transfer_duration_seconds_bucket", "bank_applications",
     "bank_reconciliation_checks_total", "bank_invariant_checks_total",

@@ -36,7 +36,8 @@ def _record(message: str = "outbox delivery succeeded") -> logging.LogRecord:
 
 def test_json_line_carries_the_correlation_fields_of_its_context():
     # given a relay delivery's context
-    with log_context(outbox_key="withdraw-abc", outbox_kind="withdraw", **correlation_fields_for_aggregate("transfer-abc")):
+    fields = correlation_fields_for_aggregate("transfer-abc")
+    with log_context(outbox_key="withdraw-abc", outbox_kind="withdraw", **fields):
         record = _record()
     # when it is formatted
     line = json.loads(JsonLogFormatter().format(record))
