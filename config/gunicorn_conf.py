@@ -28,11 +28,11 @@ if env.str("LOG_FORMAT", default="json") == "json":
             "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"],
                         "stream": "ext://sys.stdout"},
         },
+        # No levels: `--log-level` (gunicorn.error) and the access log switch keep deciding what is written.
         "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "gunicorn.error": {"handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "propagate": False},
         },
-        "root": {"level": "INFO", "handlers": ["console"]},
     }
 
 

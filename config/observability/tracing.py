@@ -60,7 +60,7 @@ def tracing_setup(*, exporter: str, service_name: str, file_path: str, sample_ra
         _provider = provider
         _instrument()
         _enabled = True
-        logger.info("tracing on: exporter=%s service=%s", exporter, service_name)
+        logger.debug("tracing on: exporter=%s service=%s", exporter, service_name)
         return True
 
 
