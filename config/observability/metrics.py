@@ -101,3 +101,12 @@ def reconciliation_observe(*, outcome: str) -> None:
 
 def invariant_check_observe(*, code: str, ok: bool) -> None:
     INVARIANT_CHECKS.labels(code=code, result="ok" if ok else "failed").inc()
+
+
+# Known label values start at 0, so the families are on /metrics from the first scrape and rate()/increase() in
+# the alert rules see a series before the first event (Prometheus's advice for labels known in advance).
+for _outcome in ("completed", "failed", "compensated", "rejected"):
+    TRANSFERS_TERMINAL.labels(outcome=_outcome)
+    TRANSFER_DURATION.labels(outcome=_outcome)
+for _outcome in ("match", "drift", "skipped", "unreachable"):
+    RECONCILIATION_CHECKS.labels(outcome=_outcome)
