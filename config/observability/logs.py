@@ -1,6 +1,6 @@
 """Log lines that say which transfer, application and trace they belong to.
 
-`log_context(transaction_id=…)` (a context manager) and `log_context_bind(…)` (for the rest of the current
+`log_context(transaction_id=…)` (a context manager) and `log_context_bind(…)` (for the rest of the enclosing
 scope, e.g. one HTTP request) put correlation fields in a context variable; `LogContextFilter` copies them, and
 the current trace and span ids when tracing is on, onto every log record; `JsonLogFormatter` writes one JSON
 object per line (python-json-logger), `PlainLogFormatter` appends them as `key=value` for humans.
@@ -36,9 +36,12 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 
 def log_context_bind(**fields: Any) -> None:
-    """Add `fields` to the current scope's log context (ended by the enclosing `log_context`, e.g. the request)."""
-    _log_context.set({**(_log_context.get() or {}),
-                      **{name: str(value) for name, value in fields.items() if value is not None}})
+    """Add `fields` to the enclosing `log_context` scope (an HTTP request, a relay delivery) until it ends.
+    Outside any scope it does nothing: a binding that no block ends would leak into unrelated later lines."""
+    current = _log_context.get()
+    if current is None:
+        return
+    _log_context.set({**current, **{name: str(value) for name, value in fields.items() if value is not None}})
 
 
 def log_context_fields() -> dict[str, str]:

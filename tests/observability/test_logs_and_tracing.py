@@ -57,6 +57,13 @@ def test_context_ends_with_its_block_and_bind_adds_to_the_enclosing_one():
     assert not hasattr(after, "application_id")
 
 
+def test_bind_outside_any_scope_leaks_nothing_into_later_lines():
+    # given a service that binds its id while called outside a request or delivery (a shell, a test)
+    log_context_bind(transaction_id="leaky")
+    # then later lines of the same thread do not carry it
+    assert not hasattr(_record(), "transaction_id")
+
+
 def test_plain_line_appends_the_fields_for_humans():
     with log_context(application_id="APP-1"):
         record = _record("mail sent")
