@@ -1,14 +1,14 @@
 """Observability: Prometheus metrics (multi-process), OpenTelemetry tracing and the log format.
 
 Metrics are always collected; tracing is off unless TRACING_EXPORTER says otherwise (with DEBUG on, as in
-`make run`, it defaults to a local JSON-lines file). docs/operations.md §9 explains how to use them.
+`make run`, it defaults to a local JSON-lines file). docs/operations.md §10 explains how to use them.
 """
 from config.env import VAR_DIR, env
 from config.observability.process import metrics_dir_root, process_group, process_group_enter
 
 # Root of the prometheus-client multi-process files. Each process group writes to its own sub-directory
 # (`bank`: web, Celery worker and beat, management commands; `core`: the core-banking mock), so the bank's
-# /metrics sums every bank process and the core mock's /metrics only the mock's (config/observability/metrics.py).
+# /metrics sums every bank process and the core mock's /metrics only the mock's (config/observability/process.py).
 METRICS_DIR = metrics_dir_root()
 # Who may read GET /metrics. With a token set, only `Authorization: Bearer <token>`; without one, only clients
 # on the loopback interface (the `make run` default). A production deployment sets a token or puts the
@@ -25,6 +25,7 @@ TRACING_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="bank")
 # Share of new traces recorded (parent-based: a trace started upstream keeps its decision).
 TRACING_SAMPLE_RATIO = env.float("TRACING_SAMPLE_RATIO", default=1.0)
 
-# prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported (after the settings). The core
-# mock's entry point (config/wsgi_core.py) has put its process in the `core` group; every other one is `bank`.
+# prometheus-client reads PROMETHEUS_MULTIPROC_DIR whenever it creates a value, so it is set here, before any
+# metric module is imported. The core mock's entry point (config/wsgi_core.py) has put its process in the `core`
+# group; every other process is `bank`.
 PROMETHEUS_MULTIPROC_DIR = process_group_enter(process_group())
