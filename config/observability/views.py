@@ -2,7 +2,7 @@
 
 Each answer sums the multi-process files of its own process group (config/observability/process.py); the
 bank's adds the database gauges (collectors.py). Access: with METRICS_BEARER_TOKEN set, only
-`Authorization: Bearer <token>`; without it, only loopback clients (the `make run` default).
+`Authorization: Bearer <token>`; without it, only loopback clients and only while DEBUG is on (`make run`).
 """
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ from config.observability.process import BANK, CORE, metrics_dir
 
 
 def metrics_access_allowed(request: HttpRequest) -> bool:
-    """Bearer token when one is configured (constant-time comparison), else a loopback client address."""
+    """Bearer token when one is configured (constant-time comparison). Without one, a loopback client while
+    DEBUG is on (`make run`), and nobody otherwise: behind a reverse proxy every client looks like loopback."""
     token = settings.METRICS_BEARER_TOKEN
     if token:
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())
+    if not settings.DEBUG:
+        return False
     try:
         return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:
@@ -35,7 +38,7 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
 
 def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) -> HttpResponse:
     if not metrics_access_allowed(request):
-        return HttpResponse("metrics: bearer token or loopback client required\n", status=403,
+        return HttpResponse("metrics: bearer token required (METRICS_BEARER_TOKEN)\n", status=403,
                             content_type="text/plain; charset=utf-8")
     path = metrics_dir(group)
     os.makedirs(path, exist_ok=True)  # a group none of whose processes has written yet

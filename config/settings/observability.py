@@ -10,9 +10,8 @@ from config.observability.process import metrics_dir_root, process_group, proces
 # (`bank`: web, Celery worker and beat, management commands; `core`: the core-banking mock), so the bank's
 # /metrics sums every bank process and the core mock's /metrics only the mock's (config/observability/process.py).
 METRICS_DIR = metrics_dir_root()
-# Who may read GET /metrics. With a token set, only `Authorization: Bearer <token>`; without one, only clients
-# on the loopback interface (the `make run` default). A production deployment sets a token or puts the
-# endpoint behind its own network rules.
+# Who may read GET /metrics. With a token set, only `Authorization: Bearer <token>`; without one, clients on the
+# loopback interface while DEBUG is on (the `make run` default) and nobody when it is off, so production needs it.
 METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
 
 # Tracing: `none` (default without DEBUG: nothing is instrumented, nothing costs), `file` (JSON lines under

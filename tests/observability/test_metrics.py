@@ -31,9 +31,9 @@ def _exposition_value(text: str, name: str, **labels: str) -> float | None:
 # --- GET /metrics ----------------------------------------------------------------------------------
 
 
-def test_metrics_answers_a_loopback_client_when_no_token_is_set(db, client, settings):
-    # given no token (the `make run` default)
-    settings.METRICS_BEARER_TOKEN = ""
+def test_metrics_answers_a_loopback_client_when_no_token_is_set_and_debug_is_on(db, client, settings):
+    # given no token and DEBUG on (the `make run` default)
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
     # when a local client scrapes
     response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
     # then it gets the Prometheus text format, the database gauges included
@@ -43,10 +43,17 @@ def test_metrics_answers_a_loopback_client_when_no_token_is_set(db, client, sett
 
 
 def test_metrics_refuses_a_remote_client_when_no_token_is_set(db, client, settings):
-    settings.METRICS_BEARER_TOKEN = ""
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
     response = client.get("/metrics", REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 403
     assert b"bank_" not in response.content
+
+
+def test_metrics_refuses_even_loopback_when_no_token_is_set_and_debug_is_off(db, client, settings):
+    # given a production-like configuration without a token (a local reverse proxy makes every client loopback)
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", False
+    # then nobody gets in
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
 
 
 def test_metrics_needs_the_bearer_token_when_one_is_set(db, client, settings):
@@ -62,7 +69,7 @@ def test_metrics_needs_the_bearer_token_when_one_is_set(db, client, settings):
 
 def test_requests_are_counted_by_url_pattern_never_by_id_when_a_path_carries_one(db, client, settings):
     # given a request to a path with a transaction id in it
-    settings.METRICS_BEARER_TOKEN = ""
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
     route = "v1/api/transfers/<str:transaction_id>"
     before = _value("bank_http_requests_total", route=route, method="GET", status="401")
     client.get("/v1/api/transfers/0123456789abcdef0123456789abcdef")
@@ -82,7 +89,7 @@ def test_an_unknown_method_is_counted_as_other_when_a_client_invents_one(db, cli
 
 def test_outbox_gauges_count_open_rows_by_queue_and_state_when_scraped(db, client, settings):
     # given one pending, one in-flight and one dead row on `core`, one pending on `notify`
-    settings.METRICS_BEARER_TOKEN = ""
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
     rows = [OutboxMessage.objects.create(key=f"metrics-{status}-{queue}", kind="withdraw", queue=queue,
                                          aggregate_id=f"transfer-m{index}", max_attempts=10, status=status)
             for index, (queue, status) in enumerate([("core", OutboxStatus.PENDING), ("core", OutboxStatus.PROCESSING),
@@ -108,7 +115,7 @@ def test_applications_gauge_lists_every_status_when_there_are_none(db):
 
 
 def test_core_mock_metrics_hold_no_bank_database_gauges(db, settings):
-    settings.METRICS_BEARER_TOKEN = ""
+    settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
     request = RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1")
     response = core_metrics(request)
     assert response.status_code == 200
