@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from config.observability.collectors import DatabaseCollector
 from config.observability.process import BANK, CORE, metrics_dir
@@ -36,7 +38,7 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
         return False
 
 
-def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) -> HttpResponse:
+def _metrics_answer(request: HttpRequest, *, group: str, collectors: Sequence[Collector]) -> HttpResponse:
     if not metrics_access_allowed(request):
         return HttpResponse("metrics: bearer token required (METRICS_BEARER_TOKEN)\n", status=403,
                             content_type="text/plain; charset=utf-8")
@@ -44,8 +46,8 @@ def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) ->
     os.makedirs(path, exist_ok=True)  # a group none of whose processes has written yet
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=path)
-    if with_database:
-        registry.register(DatabaseCollector())
+    for collector in collectors:
+        registry.register(collector)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -53,11 +55,16 @@ def _metrics_answer(request: HttpRequest, *, group: str, with_database: bool) ->
 @require_GET
 def bank_metrics(request: HttpRequest) -> HttpResponse:
     """The bank's families: every bank process's counters and histograms plus the database gauges."""
-    return _metrics_answer(request, group=BANK, with_database=True)
+    return _metrics_answer(request, group=BANK, collectors=[DatabaseCollector()])
 
 
-@never_cache
-@require_GET
-def core_metrics(request: HttpRequest) -> HttpResponse:
-    """The core-banking mock's own families (HTTP requests it answered)."""
-    return _metrics_answer(request, group=CORE, with_database=False)
+def core_metrics_view(*, collectors: Sequence[Collector] = ()) -> Callable[[HttpRequest], HttpResponse]:
+    """The core-banking mock's /metrics: its processes' own families plus `collectors` (the mock's gauges,
+    handed in by config/urls_core.py, the one module that may import the mock)."""
+
+    @never_cache
+    @require_GET
+    def core_metrics(request: HttpRequest) -> HttpResponse:
+        return _metrics_answer(request, group=CORE, collectors=collectors)
+
+    return core_metrics

@@ -102,6 +102,7 @@ def test_metrics_show_every_family_after_one_transfer(live_stack, completed_tran
     assert _sample(core, "bank_http_requests_total", route="api/transactions/withdraw", method="POST",
                    status="200") >= 1
     assert "v1/api/transfer" not in core
+    assert "bank_core_mock_down 0.0" in core
     # and /metrics refuses a scrape without the token
     assert httpx.get(f"{live_stack.web_url}/metrics", timeout=10).status_code == 403
     assert httpx.get(f"{live_stack.core_url}/metrics", headers={"Authorization": "Bearer wrong"},
@@ -234,6 +235,7 @@ def test_real_prometheus_scrapes_both_endpoints_and_fires_the_backlog_alert_when
                                                 "BankWebErrorRatio"}
         # when core banking is down and a customer sends a transfer (accepted; its withdrawal waits)
         live_stack.core_faults("down")
+        assert "bank_core_mock_down 1.0" in live_stack.metrics(live_stack.core_url)
         token = live_stack.login()
         live_stack.transfer(token)
         # then, once the row has waited past the rule's 60 s threshold, the alert is pending (firing a minute later)

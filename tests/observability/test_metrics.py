@@ -7,7 +7,8 @@ from django.test import RequestFactory
 from prometheus_client import REGISTRY
 
 from accounts.selectors import application_count_by_status
-from config.observability.views import core_metrics
+from config.observability.views import core_metrics_view
+from corebanking_mock.metrics import CoreFaultCollector
 from outbox import breaker, core_client, relay
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import Delivery
@@ -114,12 +115,17 @@ def test_applications_gauge_lists_every_status_when_there_are_none(db):
     assert set(counts.values()) == {0}
 
 
-def test_core_mock_metrics_hold_no_bank_database_gauges(db, settings):
+@pytest.mark.django_db(databases=["default", "core"])
+def test_core_mock_metrics_show_its_fault_switch_and_no_bank_database_gauges(settings):
+    # given the core mock's /metrics with its fault gauge, and its fault switch up
     settings.METRICS_BEARER_TOKEN, settings.DEBUG = "", True
+    view = core_metrics_view(collectors=[CoreFaultCollector()])
     request = RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1")
-    response = core_metrics(request)
-    assert response.status_code == 200
-    assert b"bank_outbox_messages" not in response.content
+    # when it is scraped
+    text = view(request).content.decode()
+    # then it says the mock is up, and carries none of the bank's database gauges
+    assert "bank_core_mock_down 0.0" in text
+    assert "bank_outbox_messages" not in text
 
 
 # --- relay, core client, breaker ---------------------------------------------------------------------
