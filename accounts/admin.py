@@ -63,8 +63,8 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                        "phone_number", "id_type", "id_number", "account_type", "created_at", "updated_at",
                        "confirmed_at", "rejected_at", "completed_at", "reviewed_by", "review_comment",
                        "customer_id", "account_number", "branch_code", "login_id", "provisioning_error",
-                       "receipt_notified_at", "completion_notified_at", "terms_consent", "state_as_of",
-                       "event_timeline")
+                       "receipt_notified_at", "completion_notified_at", "terms_consent", "trace_id",
+                       "state_as_of", "event_timeline")
     exclude = ("snapshot",)
 
     @admin.display(description=_("provisioning error"))
@@ -89,6 +89,12 @@ class ApplicationAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html('<span data-testid="state-as-of">{}: {}</span>', when, _("not submitted yet"))
         return format_html('<span data-testid="state-as-of">{}: v{} {}</span>', when, history.version,
                            history.state.get("status"))
+
+    @admin.display(description=_("trace id"))
+    def trace_id(self, obj: Application) -> str:
+        """The trace of the submitting request, continued by the receipt mail and the provisioning calls
+        (docs/operations.md §10.3)."""
+        return selectors.application_trace_id(application_id=obj.application_id) or "- (tracing was off)"
 
     @admin.display(description=_("event timeline"))
     def event_timeline(self, obj: Application) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.models import Application
+from accounts.models import Application, ApplicationStatus
 from outbox.models import Event
 from outbox.selectors import aggregate_load, events_for_aggregate
 
@@ -41,3 +41,20 @@ def application_history(*, application_id: str, as_of: dt.datetime | None = None
     loaded = aggregate_load(aggregate_id=application_id, as_of=as_of) if events else None
     return ApplicationHistory(application_id=application_id, events=events,
                               version=loaded.version if loaded else 0, state=loaded.state if loaded else None)
+
+
+def application_count_by_status() -> dict[str, int]:
+    """How many applications are in each status (every status listed, zero included)."""
+    from django.db.models import Count
+
+    counts = dict.fromkeys(ApplicationStatus.values, 0)
+    for row in Application.objects.values("status").annotate(count=Count("id")):
+        counts[row["status"]] = row["count"]
+    return counts
+
+
+def application_trace_id(*, application_id: str) -> str | None:
+    """The trace id of the request that submitted the application (from its outbox rows), or None."""
+    from outbox.selectors import outbox_trace_id_for_aggregate
+
+    return outbox_trace_id_for_aggregate(aggregate_id=application_id)

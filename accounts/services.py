@@ -28,6 +28,8 @@ from auth_app.services import login_id_for_customer, user_register
 from balance.services import account_balance_open
 from config.api import iso_time
 from config.errors import ApplicationError, ConflictError, NotFoundError
+from config.observability import tracing
+from config.observability.logs import log_context_bind
 from outbox.idempotency import request_idempotency_claim, request_idempotency_store
 from outbox.models import OutboxMessage
 from outbox.services import NewEvent, event_append, outbox_enqueue, outbox_replay
@@ -107,6 +109,8 @@ def application_submit(*, application_input: ApplicationInput, idempotency_key: 
             if stored is not None:
                 return SubmitResult(status_code=stored.status_code, body=stored.body, replayed=True)
         application_id, transaction_id, now = _new_id("APP"), _new_id("TRX"), _now_iso()
+        log_context_bind(application_id=application_id)
+        tracing.span_attributes_set(application_id=application_id)
         snapshot = {
             "id": application_id,
             "transactionId": transaction_id,

@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from config.errors import NotFoundError
+from config.observability import metrics
 from outbox import core_client
 
 logger = logging.getLogger("bank.balance")
@@ -211,9 +212,13 @@ def account_reconcile(*, account_id: str) -> ReconciliationRun:
 
 
 def accounts_reconcile_all() -> list[ReconciliationRun]:
-    """Reconcile every known account (beat task every 5 minutes and `manage.py reconcile`)."""
-    return [account_reconcile(account_id=account_id)
+    """Reconcile every known account (beat task every 5 minutes and `manage.py reconcile`); each outcome is
+    counted in /metrics (`bank_reconciliation_checks_total`, a `drift` is a mismatch)."""
+    runs = [account_reconcile(account_id=account_id)
             for account_id in AccountBalance.objects.order_by("account_id").values_list("account_id", flat=True)]
+    for run in runs:
+        metrics.reconciliation_observe(outcome=run.outcome)
+    return runs
 
 
 # --- holds for transfers in flight (R25, R38): the caller holds the row lock inside its transaction ---

@@ -4,6 +4,8 @@ import os
 from celery import Celery
 from celery.signals import task_prerun
 
+from config.observability.celery_hooks import celery_hooks_connect
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 OUTBOX_DRAIN_TASK = "outbox.relay_drain"
@@ -22,6 +24,8 @@ def route_task(name, args, kwargs, options, task=None, **kw):
 app = Celery("bank")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# JSON logs, metric files of pool children, span flush (config/observability/celery_hooks.py).
+celery_hooks_connect()
 
 
 @task_prerun.connect

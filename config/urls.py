@@ -8,9 +8,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from auth_app.views import api_route_missing, config_json
 from config.admin_site import core_faults_view
 from config.health import web_healthz
+from config.observability.views import bank_metrics
 
 urlpatterns = [
     path("healthz", web_healthz, name="healthz"),
+    # Prometheus scrape (bearer token or loopback only; config/observability/views.py).
+    path("metrics", bank_metrics, name="metrics"),
     path("config.json", config_json, name="config-json"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Staff-only test tool: the core-banking mock's fault injection (config/admin_site.py).

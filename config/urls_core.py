@@ -2,9 +2,12 @@
 from django.urls import include, path
 
 from config.health import core_healthz
+from config.observability.views import core_metrics_view
+from corebanking_mock.metrics import CoreFaultCollector
 
 urlpatterns = [
     path("healthz", core_healthz, name="core-healthz"),
+    path("metrics", core_metrics_view(collectors=[CoreFaultCollector()]), name="core-metrics"),
     path("", include("corebanking_mock.api.urls")),
 ]
 

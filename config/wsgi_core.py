@@ -4,7 +4,12 @@ import os
 import django
 from django.core.handlers.wsgi import WSGIHandler
 
+from config.observability.process import CORE, process_group_enter
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+# The mock stands for another system: its metrics go to their own files (its /metrics shows only its own)
+# and its spans carry the service name `bank-core` (config/observability/process.py).
+process_group_enter(CORE)
 
 CORE_URLCONF = "config.urls_core"
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from config.observability import metrics
 from outbox.registry import Delivery, DeliveryOutcome
 
 logger = logging.getLogger("bank.outbox.breaker")
@@ -59,6 +60,7 @@ class CircuitBreaker:
         if self.probe():
             logger.warning("core circuit closed: core answers again; waiting core rows made due now")
             self.open_until, self.consecutive_failures = None, 0
+            metrics.core_circuit_set(is_open=False)
             self.on_recovery()
             return 0.0
         self.open_until = self.clock() + self.open_seconds
@@ -73,6 +75,7 @@ class CircuitBreaker:
         self.consecutive_failures += 1
         if self.open_until is None and self.consecutive_failures >= self.failures_to_open:
             self.open_until = self.clock() + self.open_seconds
+            metrics.core_circuit_set(is_open=True, opened=True)
             logger.warning("core circuit opened after %s consecutive failures (%s); core rows deferred for %.0f s",
                            self.consecutive_failures, delivery.error or "no answer", self.open_seconds)
 
@@ -110,3 +113,4 @@ def core_breaker_reset() -> None:
     """Forget this process's breaker state (tests)."""
     global _breaker
     _breaker = None
+    metrics.core_circuit_set(is_open=False)

@@ -19,6 +19,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, F, Max, Min
 
+from config.observability import metrics
+
 logger = logging.getLogger("bank.outbox.checks")
 
 
@@ -67,9 +69,13 @@ def stuck_items_list() -> list[StuckItem]:
 
 
 def invariants_check(*, codes: set[str] | None = None) -> list[InvariantResult]:
-    """Run the registered invariant checks (all, or the given codes) in code order."""
-    return [InvariantResult(code=code, title=title, violations=check())
-            for code, (title, check) in sorted(_invariants.items()) if codes is None or code in codes]
+    """Run the registered invariant checks (all, or the given codes) in code order; each result is counted in
+    /metrics (`bank_invariant_checks_total{code, result}`)."""
+    results = [InvariantResult(code=code, title=title, violations=check())
+               for code, (title, check) in sorted(_invariants.items()) if codes is None or code in codes]
+    for result in results:
+        metrics.invariant_check_observe(code=result.code, ok=result.ok)
+    return results
 
 
 # --- the outbox's own checks ---------------------------------------------------------------------------

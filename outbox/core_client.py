@@ -28,6 +28,8 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from config.observability import metrics
+
 logger = logging.getLogger("bank.core_client")
 
 DEFINITE_STATUSES = frozenset({400, 404, 409, 422})
@@ -108,8 +110,20 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def _call(method: str, path: str, *, json_body: Mapping[str, Any] | None = None,
-          idempotency_key: str | None = None, params: Mapping[str, str] | None = None) -> CoreResult:
-    """Send one request to core and classify the answer; transport failures become AMBIGUOUS results."""
+          idempotency_key: str | None = None, params: Mapping[str, str] | None = None,
+          route: str | None = None) -> CoreResult:
+    """Send one request to core and classify the answer; transport failures become AMBIGUOUS results.
+
+    `route` is the path pattern the call is counted under (`/api/accounts/{accountId}`; default: `path`),
+    so no id becomes a metric label."""
+    result = _request(method, path, json_body=json_body, idempotency_key=idempotency_key, params=params)
+    metrics.core_call_observe(route=f"{method} {route or path}", outcome=result.outcome.value,
+                              seconds=result.elapsed_ms / 1000)
+    return result
+
+
+def _request(method: str, path: str, *, json_body: Mapping[str, Any] | None,
+             idempotency_key: str | None, params: Mapping[str, str] | None) -> CoreResult:
     headers = {"X-API-Key": settings.CORE_BANKING_API_KEY, "Accept": "application/json"}
     if idempotency_key is not None:
         if not idempotency_key:
@@ -162,7 +176,7 @@ def customer_create(*, customer_info: Mapping[str, Any], idempotency_key: str) -
 
 def customer_get(*, customer_id: str) -> CoreResult:
     """GET /api/customers/{customerId}; 404 (DEFINITE) when unknown."""
-    return _call("GET", f"/api/customers/{_segment(customer_id)}")
+    return _call("GET", f"/api/customers/{_segment(customer_id)}", route="/api/customers/{customerId}")
 
 
 def account_create(*, customer_id: str, account_type: str, idempotency_key: str) -> CoreResult:
@@ -176,19 +190,21 @@ def account_create(*, customer_id: str, account_type: str, idempotency_key: str)
 
 def account_get(*, account_id: str) -> CoreResult:
     """GET /api/accounts/{accountId}: balance and status; 404 (DEFINITE) when unknown."""
-    return _call("GET", f"/api/accounts/{_segment(account_id)}")
+    return _call("GET", f"/api/accounts/{_segment(account_id)}", route="/api/accounts/{accountId}")
 
 
 def account_transactions(*, account_id: str) -> CoreResult:
     """GET /api/accounts/{accountId}/transactions: newest 50 postings under `transactions`."""
-    return _call("GET", f"/api/accounts/{_segment(account_id)}/transactions")
+    return _call("GET", f"/api/accounts/{_segment(account_id)}/transactions",
+                 route="/api/accounts/{accountId}/transactions")
 
 
 def account_postings_after(*, account_id: str, since: dt.datetime, after_id: str = "", limit: int = 500) -> CoreResult:
     """The account's postings after the cursor (`since`, `after_id`), oldest first, at most `limit`: the feed
     the read-model sync pages through (`transactions` in the body; an empty list at the end)."""
     params = {"since": since.isoformat(), "afterId": after_id, "limit": str(limit)}
-    return _call("GET", f"/api/accounts/{_segment(account_id)}/transactions", params=params)
+    return _call("GET", f"/api/accounts/{_segment(account_id)}/transactions", params=params,
+                 route="/api/accounts/{accountId}/transactions")
 
 
 # --- money movement ----------------------------------------------------------------------------------
@@ -223,13 +239,13 @@ def deposit(*, account_id: str, amount: int, description: str, source_account_id
 
 def idempotency_lookup(*, key: str) -> CoreResult:
     """GET /api/idempotency/{key}: SUCCESS with `state` and the stored `statusCode`/`response`; 404 if never seen."""
-    return _call("GET", f"/api/idempotency/{_segment(key)}")
+    return _call("GET", f"/api/idempotency/{_segment(key)}", route="/api/idempotency/{key}")
 
 
 def idempotency_void(*, key: str) -> CoreResult:
     """POST /api/idempotency/{key}/void: SUCCESS when voided (now or before); 409 DEFINITE with the stored answer
     under `response` when the key was already applied."""
-    return _call("POST", f"/api/idempotency/{_segment(key)}/void")
+    return _call("POST", f"/api/idempotency/{_segment(key)}/void", route="/api/idempotency/{key}/void")
 
 
 def health() -> CoreResult:

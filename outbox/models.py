@@ -130,6 +130,9 @@ class OutboxMessage(models.Model):
     error_message = models.TextField(_("last error"), blank=True, default="")
     progress = models.JSONField(_("progress"), default=dict)
     needs_attention = models.BooleanField(_("needs attention"), default=False)
+    # The trace context (W3C `traceparent`) of the transaction that enqueued the row, so the relay's delivery
+    # continues the customer's request trace (config/observability/tracing.py); null while tracing is off.
+    trace_context = models.JSONField(_("trace context"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), db_default=Now())
     updated_at = models.DateTimeField(_("updated at"), db_default=Now())
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)

@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from config.observability import metrics, tracing
+from config.observability.logs import correlation_fields_for_aggregate, log_context
 from outbox import registry, sql
-from outbox.breaker import core_breaker
+from outbox.breaker import CircuitBreaker, core_breaker
 from outbox.models import AttemptOutcome, OutboxMessage, OutboxStatus
 from outbox.registry import Delivery, DeliveryOutcome, RegisteredHandler
 from outbox.services import message_dead_letter_alert
@@ -212,6 +214,38 @@ def settle(*, message: OutboxMessage, delivery: Delivery, handler: RegisteredHan
     return result
 
 
+def _deliver_one(*, message: OutboxMessage, breaker: CircuitBreaker | None, token: str) -> str:
+    """Start, deliver and settle one claimed row inside its trace (continued from the row's stored context) and
+    log context; count the result. Returns the settle outcome."""
+    started = time.perf_counter()
+    with log_context(outbox_key=message.key, outbox_kind=message.kind,
+                     **correlation_fields_for_aggregate(message.aggregate_id)), \
+            tracing.span_from_carrier(f"outbox deliver {message.kind}", carrier=message.trace_context,
+                                      attributes={"bank.outbox.key": message.key, "bank.outbox.kind": message.kind,
+                                                  "bank.outbox.queue": message.queue,
+                                                  "bank.outbox.attempt": message.retry_count}):
+        handler = registry.handler_find(message.kind)
+        wait = breaker.wait_seconds() if breaker is not None else 0.0
+        if wait > 0:
+            # Circuit open (R18): not attempted, back to pending without consuming an attempt.
+            delivery = Delivery.defer(seconds=wait, error="core circuit open")
+        elif (hook_error := start(message=message, handler=handler)) is not None:
+            delivery = Delivery.retry(error=hook_error)
+        else:
+            delivery = deliver(message=message, handler=handler)
+            if breaker is not None:
+                breaker.record(delivery)
+        with tracing.span("outbox settle", outcome=delivery.outcome.value):
+            outcome = settle(message=message, delivery=delivery, handler=handler, worker_id=token)
+        seconds = time.perf_counter() - started
+        metrics.outbox_delivery_observe(kind=message.kind, settle_result=outcome, ambiguous=delivery.ambiguous,
+                                        seconds=seconds)
+        if outcome != "deferred":
+            logger.info("outbox delivery %s attempt=%s/%s in %.1f ms", outcome, message.retry_count,
+                        message.max_attempts, seconds * 1000)
+    return outcome
+
+
 def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = None,
           lease_seconds: float | None = None, max_batches: int | None = 1) -> DrainResult:
     """Claim, deliver and settle up to `max_batches` batches of `queue` (None: until nothing is claimed).
@@ -239,18 +273,7 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
                 result.released += sql.messages_release(message_ids=rest, worker_id=token)
                 logger.warning("outbox lease budget spent: released %s message(s) of queue %s", len(rest), queue)
                 break
-            handler = registry.handler_find(message.kind)
-            wait = breaker.wait_seconds() if breaker is not None else 0.0
-            if wait > 0:
-                # Circuit open (R18): not attempted, back to pending without consuming an attempt.
-                delivery = Delivery.defer(seconds=wait, error="core circuit open")
-            elif (hook_error := start(message=message, handler=handler)) is not None:
-                delivery = Delivery.retry(error=hook_error)
-            else:
-                delivery = deliver(message=message, handler=handler)
-                if breaker is not None:
-                    breaker.record(delivery)
-            outcome = settle(message=message, delivery=delivery, handler=handler, worker_id=token)
+            outcome = _deliver_one(message=message, breaker=breaker, token=token)
             setattr(result, outcome, getattr(result, outcome) + 1)
         if len(messages) < batch_size and max_batches is not None:
             break

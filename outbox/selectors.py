@@ -163,3 +163,45 @@ def outbox_message_list(*, status: str | None = None, kind: str | None = None,
 def outbox_message_get(*, message_id: int) -> OutboxMessage | None:
     """One outbox row with its attempt log prefetched, or None."""
     return OutboxMessage.objects.prefetch_related("attempts").filter(id=message_id).first()
+
+
+@dataclass(frozen=True)
+class QueueBacklog:
+    """Open outbox rows of one queue: counts by state and the age of the oldest pending row (0 when none)."""
+
+    queue: str
+    pending: int
+    in_flight: int
+    dead: int
+    oldest_pending_age_seconds: float
+
+
+def outbox_backlog_by_queue() -> list[QueueBacklog]:
+    """One QueueBacklog per configured queue (the Prometheus gauges); pending, processing and failed rows only,
+    each served by its partial index."""
+    now = sql.db_now()
+    rows = (OutboxMessage.objects.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.PROCESSING,
+                                                     OutboxStatus.FAILED))
+            .values("queue", "status").annotate(count=Count("id"), oldest=Min("created_at")))
+    found = {(row["queue"], row["status"]): row for row in rows}
+
+    def count(queue: str, status: str) -> int:
+        return found[(queue, status)]["count"] if (queue, status) in found else 0
+
+    backlog = []
+    for queue in sorted({*settings.OUTBOX_QUEUES, *(queue for queue, _ in found)}):
+        oldest = found.get((queue, OutboxStatus.PENDING), {}).get("oldest")
+        backlog.append(QueueBacklog(
+            queue=queue, pending=count(queue, OutboxStatus.PENDING), in_flight=count(queue, OutboxStatus.PROCESSING),
+            dead=count(queue, OutboxStatus.FAILED),
+            oldest_pending_age_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0))
+    return backlog
+
+
+def outbox_trace_id_for_aggregate(*, aggregate_id: str) -> str | None:
+    """The trace id stored with the aggregate's first traced outbox row (its request's trace), or None."""
+    from config.observability.tracing import trace_id_from_carrier
+
+    carrier = (OutboxMessage.objects.filter(aggregate_id=aggregate_id, trace_context__isnull=False)
+               .order_by("id").values_list("trace_context", flat=True).first())
+    return trace_id_from_carrier(carrier)

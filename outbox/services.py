@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Now
 
 from config.errors import ConcurrencyError, ConflictError, NotFoundError
+from config.observability import tracing
 from outbox import registry, sql
 from outbox.models import (
     AttemptOutcome,
@@ -166,6 +167,8 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
                    delay_seconds: float = 0) -> OutboxMessage:
     """Insert an outbox row for the relay, in the caller's transaction, and nudge the relay after commit.
 
+    With tracing on, the row stores the current trace context, so its delivery joins the caller's trace.
+
     The queue and max attempts come from the handler registered for `kind`. A second row with the same
     `key` raises DuplicateOutboxKeyError (409): the key names one unit of work, so a repeat means the
     caller's transaction must roll back. Raises TransactionRequiredError outside an atomic block.
@@ -178,7 +181,7 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
             message = OutboxMessage.objects.create(
                 key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
                 event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
-                next_attempt_at=next_attempt_at,
+                next_attempt_at=next_attempt_at, trace_context=_trace_context_for(aggregate_id),
             )
     except IntegrityError as exc:
         if OutboxMessage.objects.filter(key=key).exists():
@@ -188,6 +191,21 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
         message.refresh_from_db(fields=["next_attempt_at"])
     _relay_nudge_on_commit(queue=handler.queue, message_id=message.id)
     return message
+
+
+def _trace_context_for(aggregate_id: str) -> dict[str, str] | None:
+    """The trace a new row of `aggregate_id` joins: the aggregate's own (its first traced row's), so a transfer
+    or an application stays one trace even when a later request (a staff approval, an operator's abort) adds
+    work; that request's trace is kept as a link. None while tracing is off (no query)."""
+    current = tracing.context_carrier()
+    if current is None:
+        return None
+    first = (OutboxMessage.objects.filter(aggregate_id=aggregate_id, trace_context__isnull=False).order_by("id")
+             .values_list("trace_context", flat=True).first())
+    if not first or tracing.trace_id_from_carrier(first) == tracing.trace_id_from_carrier(current):
+        return current
+    return {**{key: value for key, value in first.items() if key != tracing.LINK_KEY},
+            tracing.LINK_KEY: current.get("traceparent", "")}
 
 
 def _relay_nudge_on_commit(*, queue: str, message_id: int | None = None) -> None:

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin
-from outbox.selectors import aggregate_load, events_for_aggregate
+from outbox.selectors import aggregate_load, events_for_aggregate, outbox_trace_id_for_aggregate
 from transfers.models import Transfer, TransferOperatorAction
 
 
@@ -51,13 +51,19 @@ class TransferAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                     "target_account_id", "created_at", "updated_at")
     list_filter = ("status", "terminal", "phase", AgeFilter, NeedsAttentionFilter)
     search_fields = ("=transaction_id", "=source_account_id", "=target_account_id")
-    readonly_fields = ("timeline", "state_as_of")
+    readonly_fields = ("timeline", "state_as_of", "trace_id")
     date_hierarchy = "created_at"
 
     def get_fields(self, request, obj=None):
         return ["transaction_id", "status", "leg", "phase", "version", "terminal", "amount", "source_account_id",
-                "target_account_id", "description", "customer_id", "created_at", "updated_at", "state_as_of",
-                "timeline"]
+                "target_account_id", "description", "customer_id", "created_at", "updated_at", "trace_id",
+                "state_as_of", "timeline"]
+
+    @admin.display(description=_("trace id"))
+    def trace_id(self, obj: Transfer) -> str:
+        """The trace of the request that accepted the transfer: every span and log line of the transfer (web,
+        relay, core, mail) carries it (docs/operations.md §10.3)."""
+        return outbox_trace_id_for_aggregate(aggregate_id=obj.aggregate_id) or "- (tracing was off)"
 
     @admin.display(description=_("state as of"))
     def state_as_of(self, obj: Transfer) -> str:

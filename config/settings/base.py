@@ -30,6 +30,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times and counts every answer (early returns included) and scopes the request's log context
+    # (config/observability/middleware.py). With tracing on, OpenTelemetry's middleware is put before it.
+    "config.observability.middleware.HttpObservabilityMiddleware",
     # First, so every answer (errors and early returns included) carries CORS headers and preflights
     # are answered before any key or token check (api.md §1.6).
     "corsheaders.middleware.CorsMiddleware",
@@ -118,11 +121,19 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# `json`: one JSON object per line, carrying the trace id and, where known, the transaction / application id and
+# outbox key (config/observability/logs.py), so one transfer is one filter away. `plain`: human-readable lines.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "config.observability.logs.LogContextFilter"}},
+    "formatters": {
+        "plain": {"()": "config.observability.logs.PlainLogFormatter",
+                  "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.observability.logs.JsonLogFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -147,3 +158,4 @@ from config.settings.outbox import *  # noqa: E402,F401,F403
 from config.settings.transfers import *  # noqa: E402,F401,F403
 from config.settings.accounts import *  # noqa: E402,F401,F403
 from config.settings.web import *  # noqa: E402,F401,F403
+from config.settings.observability import *  # noqa: E402,F401,F403

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from balance.services import Posting, account_hold_release, accounts_lock, posting_apply
 from config.api import iso_time
+from config.observability import metrics
 from outbox.services import NewEvent, event_append, outbox_enqueue
 from transfers import events as ev
 from transfers import saga
@@ -65,11 +67,23 @@ def _checked(transfer: Transfer, events: list[NewEvent]) -> list[NewEvent]:
     return events
 
 
+# The terminal events of an accepted transfer and the outcome label they are counted under (/metrics).
+TERMINAL_OUTCOMES = {ev.TRANSFER_COMPLETED: "completed", ev.TRANSFER_FAILED: "failed",
+                     ev.TRANSFER_COMPENSATED: "compensated"}
+
+
 def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
-    """Append the step's checked events at the transfer's next versions (the step's last write)."""
-    return event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
-                        expected_version=transfer.version, events=events, actor=actor,
-                        correlation_id=transfer.transaction_id)
+    """Append the step's checked events at the transfer's next versions (the step's last write). A terminal
+    event is counted (with the time since acceptance) once the step commits."""
+    appended = event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
+                            expected_version=transfer.version, events=events, actor=actor,
+                            correlation_id=transfer.transaction_id)
+    for event in events:
+        if event.type in TERMINAL_OUTCOMES:
+            seconds = (timezone.now() - transfer.created_at).total_seconds()
+            transaction.on_commit(partial(metrics.transfer_terminal_observe, outcome=TERMINAL_OUTCOMES[event.type],
+                                          seconds=seconds))
+    return appended
 
 
 def _processed(leg: str, result: LegResult) -> NewEvent:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from balance.selectors import account_find
 from balance.services import account_hold_place, accounts_lock
 from config.api import iso_time
+from config.observability import metrics, tracing
+from config.observability.logs import log_context_bind
 from outbox.idempotency import StoredAnswer, request_fingerprint, request_idempotency_claim, \
     request_idempotency_store
 from outbox.services import NewEvent, event_append, outbox_enqueue
@@ -148,6 +150,8 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
 
         transaction_id = secrets.token_hex(16)
         aggregate_id = ev.aggregate_id_for(transaction_id)
+        log_context_bind(transaction_id=transaction_id)
+        tracing.span_attributes_set(transaction_id=transaction_id)
         timestamp = iso_time(now)
         metadata = {"customerId": user.customer_id}
         requested = ev.TransferRequestedData(
@@ -197,6 +201,7 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
                                       data=withdrawal.event_data(), metadata=metadata),
                          ])
     if rejected_body is not None:
+        metrics.transfer_terminal_observe(outcome="rejected", seconds=0.0)
         logger.info("transfer rejected (insufficient balance) id=%s", rejected_body["transactionId"])
         raise InsufficientFundsError(INSUFFICIENT_MESSAGE, extra={"transactionId": rejected_body["transactionId"]})
     logger.info("transfer accepted id=%s", accepted["transactionId"])
