@@ -189,7 +189,7 @@ def dev_mails_read(directory: Path, *, limit: int = DEV_MAILS_LIMIT) -> list[dic
     mails: list[dict] = []
     files = sorted(directory.glob("*.log"), key=lambda item: item.stat().st_mtime, reverse=True)
     for file in files[:limit]:
-        modified = dt.datetime.fromtimestamp(file.stat().st_mtime, tz=dt.timezone.utc)
+        modified = dt.datetime.fromtimestamp(file.stat().st_mtime, tz=dt.UTC)
         for chunk in file.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             if not chunk.strip():
                 continue

@@ -11,7 +11,7 @@ a credential for customer data or staff actions — those need a JWT or a staff 
 from __future__ import annotations
 
 import hmac
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse

@@ -9,8 +9,8 @@ import datetime as dt
 import logging
 import secrets
 import string
-from importlib import import_module
 from dataclasses import dataclass
+from importlib import import_module
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -23,8 +23,15 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from auth_app.demo import DEMO_CUSTOMERS, DEMO_STAFF_LOGIN
-from auth_app.errors import (AccountDisabled, AccountLocked, CustomerExists, InvalidCredentials,
-                             InvalidCurrentPassword, LoginIdExists, PasswordRejected)
+from auth_app.errors import (
+    AccountDisabled,
+    AccountLocked,
+    CustomerExists,
+    InvalidCredentials,
+    InvalidCurrentPassword,
+    LoginIdExists,
+    PasswordRejected,
+)
 from auth_app.models import LoginSession, new_public_id
 from auth_app.net import client_ip_address
 from auth_app.tokens import token_issue_for_session

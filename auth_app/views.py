@@ -50,8 +50,7 @@ from django.views.decorators.debug import sensitive_post_parameters  # noqa: E40
 from django.views.decorators.http import require_http_methods, require_POST  # noqa: E402
 
 from auth_app import services as auth_services  # noqa: E402
-from auth_app.errors import (AccountDisabled, AccountLocked, InvalidCredentials,  # noqa: E402
-                             InvalidCurrentPassword, PasswordRejected)
+from auth_app.errors import AccountDisabled, AccountLocked, InvalidCredentials, InvalidCurrentPassword, PasswordRejected  # noqa: E402
 from auth_app.forms import LoginForm, PasswordChangeForm  # noqa: E402
 from auth_app.models import LoginSession  # noqa: E402
 from config.web import SESSION_LOGIN_ID  # noqa: E402

@@ -37,13 +37,13 @@ class Posting:
     target_account_id: str = ""
 
     @classmethod
-    def from_core(cls, record: dict) -> "Posting":
+    def from_core(cls, record: dict) -> Posting:
         """Build from a core transaction record (api.md §6.4)."""
         timestamp = parse_datetime(str(record.get("timestamp") or record.get("processedAt") or ""))
         if timestamp is None:
             raise ValueError(f"core posting {record.get('transactionId')!r} has no valid timestamp")
         if timezone.is_naive(timestamp):
-            timestamp = timezone.make_aware(timestamp, dt.timezone.utc)
+            timestamp = timezone.make_aware(timestamp, dt.UTC)
         return cls(
             core_transaction_id=str(record["transactionId"]),
             account_id=str(record["accountId"]),
@@ -112,7 +112,7 @@ def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
     return True
 
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FEED_PAGE_SIZE = 500
 FEED_MAX_PAGES = 200
 

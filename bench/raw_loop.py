@@ -19,7 +19,7 @@ from typing import Any
 
 # Sentinels passed to the relay while capturing; the loop puts the real values in their places.
 _SLOTS = {"worker_id": "bench-slot-worker", "message_id": -424242, "attempt_no": 424243,
-          "started_at": dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)}
+          "started_at": dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)}
 
 
 def _param_plan(params: list[Any]) -> list[dict[str, Any]]:

@@ -169,7 +169,7 @@ def main() -> None:
     bench_env = environment.BenchEnvironment(redis_db=args.redis_db, core_port=environment.free_port(),
                                              batch_size=args.batch_size)
     child_env = bench_env.child_env(secret_values)
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",
           file=sys.stderr)
     environment.databases_recreate()

@@ -23,7 +23,6 @@ import httpx
 from bench import environment
 from bench.environment import VENV_BIN, BenchEnvironment
 from bench.handlers import CORE_DEPOSIT_KIND, NOOP_KIND
-from bench.pyspy import pyspy_record
 from bench.procs import (
     Child,
     CpuMeter,
@@ -34,6 +33,7 @@ from bench.procs import (
     children_results,
     wait_for_log,
 )
+from bench.pyspy import pyspy_record
 
 PYTHON = str(VENV_BIN / "python")
 CORE_WORKERS, CORE_THREADS = 2, 8  # gunicorn gthread: one process per core, threads for requests that wait

@@ -35,8 +35,15 @@ from bench import environment  # noqa: E402
 environment.BANK_DB, environment.CORE_DB = "bench_tx_bank", "bench_tx_core"  # this benchmark's own databases
 
 from bench import report as relay_report  # noqa: E402
-from bench.procs import (Child, CpuMeter, Processes, children_await_ready, children_go,  # noqa: E402
-                         children_measure, children_results)
+from bench.procs import (  # noqa: E402
+    Child,
+    CpuMeter,
+    Processes,
+    children_await_ready,
+    children_go,
+    children_measure,
+    children_results,
+)
 
 RESULTS_DIR = environment.REPO_ROOT / "bench" / "results"
 DOCS_PATH = environment.REPO_ROOT / "docs" / "performance.md"
@@ -532,7 +539,7 @@ def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
         f"{backlog['drain_after_load_s']} s after the load stopped. Accept latency during this run (client, from "
         f"intended send time): p50 {_f(load['latency_ms']['p50'])} ms, p99 {_f(load['latency_ms']['p99'])} ms. CPU: "
         f"{_cpu_line(load['cpu'])}.", "",
-        *([f"CPU per completed transfer (this run kept up, so its work fell inside the measured window): "
+        *(["CPU per completed transfer (this run kept up, so its work fell inside the measured window): "
            + ", ".join(f"{label} {ms:.1f} ms" for label, ms in per.items() if label not in ("total", "cores_at_100_per_s"))
            + f"; total **{per['total']:.1f} ms**, so {E2E_RATE:g} transfers/s need about "
            f"**{per['cores_at_100_per_s']:.1f} cores** of this machine's {os.cpu_count()}.", ""]
@@ -611,7 +618,7 @@ def main() -> None:
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
            "TRANSFER_DAILY_LIMIT": str(10 ** 12)}
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}", file=sys.stderr)
     environment.databases_recreate()

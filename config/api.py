@@ -43,12 +43,12 @@ INTERNAL_ERROR_TEXT = {
 
 def iso_now() -> str:
     """UTC time in the JavaScript toISOString() form the original uses (millisecond precision, Z)."""
-    return iso_time(dt.datetime.now(dt.timezone.utc))
+    return iso_time(dt.datetime.now(dt.UTC))
 
 
 def iso_time(value: dt.datetime) -> str:
     """Format an aware datetime as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def error_body(family: str, *, message: str, code: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:

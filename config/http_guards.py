@@ -11,7 +11,7 @@ Static files are served by WhiteNoise above this middleware and keep their long 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig

@@ -27,7 +27,7 @@ def is_ascii_unsigned_integer(raw: str) -> bool:
     return bool(ASCII_UNSIGNED_INTEGER.fullmatch(raw))
 
 
-def aware_datetime_parse(raw: str, *, naive_zone: dt.tzinfo | None = dt.timezone.utc) -> dt.datetime:
+def aware_datetime_parse(raw: str, *, naive_zone: dt.tzinfo | None = dt.UTC) -> dt.datetime:
     """An ISO-8601 instant as an aware UTC datetime; ValueError when it is not one.
 
     Refused: anything but ASCII date/time characters, impossible dates (`2026-02-30`), values Django cannot
@@ -51,7 +51,7 @@ def aware_datetime_parse(raw: str, *, naive_zone: dt.tzinfo | None = dt.timezone
             raise ValueError("time zone missing")
         parsed = parsed.replace(tzinfo=naive_zone)
     try:
-        return parsed.astimezone(dt.timezone.utc)
+        return parsed.astimezone(dt.UTC)
     except OverflowError as error:
         raise ValueError("time out of range") from error
 

@@ -377,7 +377,7 @@ def core_seed() -> SeedReport:
                 defaults={**account, "account_type": "SAVINGS", "branch_name": SEED_BRANCH_NAME, "seeded": True})
             accounts_created += created
         for transaction_id, at, account_id, posting_type, amount_yen, description, extra in SEED_POSTINGS:
-            timestamp = dt.datetime.fromisoformat(at).replace(tzinfo=dt.timezone.utc)
+            timestamp = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
             _, created = Posting.objects.get_or_create(transaction_id=transaction_id, defaults={
                 "account_id": account_id, "type": posting_type, "amount": amount_yen, "description": description,
                 "timestamp": timestamp, "processed_at": timestamp, "seeded": True, **extra,

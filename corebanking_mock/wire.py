@@ -62,7 +62,7 @@ def account_to_wire(account: Account) -> dict[str, Any]:
 
 
 def _posting_time(posting: Posting, value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime(SEED_TIME_FORMAT) if posting.seeded else iso_time(value)
+    return value.astimezone(dt.UTC).strftime(SEED_TIME_FORMAT) if posting.seeded else iso_time(value)
 
 
 def posting_to_wire(posting: Posting) -> dict[str, Any]:

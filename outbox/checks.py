@@ -65,7 +65,7 @@ def stuck_items_list() -> list[StuckItem]:
     """Every stuck item of every registered check, critical first."""
     items = [item for check in _stuck_checks.values() for item in check()]
     return sorted(items, key=lambda item: (item.severity != "critical", item.since or dt.datetime.max.replace(
-        tzinfo=dt.timezone.utc)))
+        tzinfo=dt.UTC)))
 
 
 def invariants_check(*, codes: set[str] | None = None) -> list[InvariantResult]:

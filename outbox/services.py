@@ -66,7 +66,7 @@ class NewEvent:
 
 def _iso_utc(value: dt.datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the JavaScript toISOString() form the original clients read."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _require_atomic(service: str) -> None:
@@ -129,7 +129,7 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
                 for index, new_event in enumerate(events)
             ]
             Event.objects.bulk_create(rows)
-    except IntegrityError as exc:
+    except IntegrityError:
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
         raise  # not a version race: a real integrity problem
 

@@ -31,7 +31,7 @@ def is_postgres() -> bool:
 
 
 def _sqlite_datetime(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def _sqlite_offset(seconds: float) -> str:

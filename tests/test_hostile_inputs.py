@@ -24,8 +24,14 @@ from django.urls import URLPattern, get_resolver
 
 from config.api import CORE, QUERY, ROUTER
 from config.wsgi_core import CORE_URLCONF
-from tests.fixtures.hostile import (BAD_INSTANTS, DEEP_JSON_BODIES, FAMILY_OF_GATEWAY, NON_ASCII_DIGITS,
-                                    assert_refused_unchanged, bank_family)
+from tests.fixtures.hostile import (
+    BAD_INSTANTS,
+    DEEP_JSON_BODIES,
+    FAMILY_OF_GATEWAY,
+    NON_ASCII_DIGITS,
+    assert_refused_unchanged,
+    bank_family,
+)
 from tests.fixtures.transfers import PAYER_ACCOUNT, transfer_body
 
 pytestmark = [pytest.mark.django_db(databases=["default", "core"])]

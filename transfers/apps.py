@@ -13,9 +13,14 @@ class TransfersConfig(AppConfig):
         from transfers import events as ev
         from transfers import outbox_handlers as handlers
         from transfers.checks import register_transfer_checks
-        from transfers.projections import (PROJECTION_NAME, transfer_fold, transfer_initial_state,
-                                           transfer_projection_apply, transfer_projection_apply_batch,
-                                           transfer_projection_reset)
+        from transfers.projections import (
+            PROJECTION_NAME,
+            transfer_fold,
+            transfer_initial_state,
+            transfer_projection_apply,
+            transfer_projection_apply_batch,
+            transfer_projection_reset,
+        )
 
         registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
                                     initial_state=transfer_initial_state)

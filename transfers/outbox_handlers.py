@@ -24,8 +24,12 @@ from outbox.registry import Delivery
 from transfers import events as ev
 from transfers.core_answers import LegResult, answer_of_lookup, answer_of_posting, answer_of_void
 from transfers.models import Transfer
-from transfers.services import (transfer_deposit_record, transfer_leg_start, transfer_refund_record,
-                                transfer_withdrawal_record)
+from transfers.services import (
+    transfer_deposit_record,
+    transfer_leg_start,
+    transfer_refund_record,
+    transfer_withdrawal_record,
+)
 
 logger = logging.getLogger("bank.transfers.handlers")
 

@@ -5,8 +5,15 @@ is never captured here.
 """
 from django.urls import path, re_path
 
-from accounts.api.views import (ApplicationApproveApi, ApplicationCreateApi, ApplicationCredentialsApi,
-                                ApplicationEventsApi, ApplicationListApi, ApplicationRejectApi, ApplicationStatusApi)
+from accounts.api.views import (
+                                ApplicationApproveApi,
+                                ApplicationCreateApi,
+                                ApplicationCredentialsApi,
+                                ApplicationEventsApi,
+                                ApplicationListApi,
+                                ApplicationRejectApi,
+                                ApplicationStatusApi,
+)
 
 APPLICATION_ID = r"(?P<application_id>APP-[0-9a-f]{8,64})"
 ANY_APPLICATION_ID = r"(?P<application_id>[^/\x00]{1,100})"

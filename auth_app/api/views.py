@@ -13,8 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES, CustomerJWTAuthentication
-from auth_app.errors import (InvalidCredentials, MissingBody, MissingCredentials, MissingFields, MissingToken,
-                             RegistrationForbidden)
+from auth_app.errors import (
+    InvalidCredentials,
+    MissingBody,
+    MissingCredentials,
+    MissingFields,
+    MissingToken,
+    RegistrationForbidden,
+)
 from auth_app.selectors import user_get_by_token
 from auth_app.services import login_authenticate, login_session_end, user_change_password, user_register
 from auth_app.throttling import LoginRateThrottle, WriteRateThrottle

@@ -12,8 +12,7 @@ from rest_framework.views import APIView
 from auth_app.authentication import CustomerJWTAuthentication
 from auth_app.permissions import IsCustomer
 from auth_app.throttling import ReadRateThrottle
-from balance.api.serializers import (BalanceOutputSerializer, HistoryOutputSerializer, account_info,
-                                     transaction_item)
+from balance.api.serializers import BalanceOutputSerializer, HistoryOutputSerializer, account_info, transaction_item
 from balance.selectors import account_get_for_owner, account_is_stale, transactions_for_account
 from config.api import QUERY, iso_time
 from config.errors import ApplicationError

@@ -717,7 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     selected = registry.experiments_select(args.experiments, quick=args.quick)
     environment.requirements_install(REQUIREMENTS, modules=("matplotlib",), executables=("locust",))
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     stamp = f"{started_at:%Y%m%dT%H%M%SZ}"
     out_dir = args.out.resolve()
     run_dir = out_dir / f"run-{stamp}"

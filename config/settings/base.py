@@ -147,15 +147,15 @@ LOGGING = {
     },
 }
 
-from config.settings.database import *  # noqa: E402,F401,F403
-from config.settings.cache import *  # noqa: E402,F401,F403
-from config.settings.celery import *  # noqa: E402,F401,F403
-from config.settings.core_banking import *  # noqa: E402,F401,F403
+from config.settings.accounts import *  # noqa: E402,F401,F403
 from config.settings.api import *  # noqa: E402,F401,F403
 from config.settings.auth import *  # noqa: E402,F401,F403
 from config.settings.balance import *  # noqa: E402,F401,F403
+from config.settings.cache import *  # noqa: E402,F401,F403
+from config.settings.celery import *  # noqa: E402,F401,F403
+from config.settings.core_banking import *  # noqa: E402,F401,F403
+from config.settings.database import *  # noqa: E402,F401,F403
+from config.settings.observability import *  # noqa: E402,F401,F403
 from config.settings.outbox import *  # noqa: E402,F401,F403
 from config.settings.transfers import *  # noqa: E402,F401,F403
-from config.settings.accounts import *  # noqa: E402,F401,F403
 from config.settings.web import *  # noqa: E402,F401,F403
-from config.settings.observability import *  # noqa: E402,F401,F403

@@ -1,5 +1,6 @@
 """The core-banking system: how the bank reaches it (client) and how the mock behaves (server)."""
 from config.env import env, env_secret
+
 DEBUG = env.bool("DEBUG", default=False)
 
 # Client side (every app, through outbox/core_client.py).

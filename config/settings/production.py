@@ -3,8 +3,8 @@ import os
 
 os.environ["DEBUG"] = "false"
 
-from config.settings.base import *  # noqa: E402,F401,F403
 from config.env import env  # noqa: E402
+from config.settings.base import *  # noqa: E402,F401,F403
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

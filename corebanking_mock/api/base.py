@@ -18,8 +18,14 @@ from rest_framework.views import APIView
 from config.api import CORE, error_body, field_errors
 from config.errors import ApplicationError
 from corebanking_mock.errors import EndpointNotFound, InjectedFault, Unauthorized
-from corebanking_mock.faults import NO_FAULTS, FaultPlan, fault_delay_or_fail, fault_hang_after_apply, fault_plan_for, \
-    fault_raise_if_down
+from corebanking_mock.faults import (
+    NO_FAULTS,
+    FaultPlan,
+    fault_delay_or_fail,
+    fault_hang_after_apply,
+    fault_plan_for,
+    fault_raise_if_down,
+)
 from corebanking_mock.services import CoreReply, request_fingerprint
 
 REPLAYED_HEADER = "Idempotent-Replayed"

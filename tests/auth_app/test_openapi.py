@@ -5,7 +5,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from drf_spectacular.validation import validate_schema
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 

@@ -3,7 +3,7 @@ the next task (config/celery.py), as Django does before each request."""
 import psycopg
 import pytest
 from celery.signals import task_prerun
-from django.db import OperationalError, InterfaceError, connection
+from django.db import InterfaceError, OperationalError, connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,13 @@ import pytest
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
-from config.inputs import (AsciiIntegerField, AwareDateTimeField, ascii_digits_normalise, aware_datetime_parse,
-                           is_ascii_unsigned_integer)
+from config.inputs import (
+    AsciiIntegerField,
+    AwareDateTimeField,
+    ascii_digits_normalise,
+    aware_datetime_parse,
+    is_ascii_unsigned_integer,
+)
 from config.parsers import JSON_MAX_DEPTH, SafeJSONParser, json_depth_exceeds
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -28,11 +33,11 @@ def test_ascii_integer_is_refused_when_not_plain_ascii_digits(raw):
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ("2026-04-01T09:30:00+09:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc)),
-    ("2026-04-01T09:30:00 09:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc)),  # "+" lost in a URL
-    ("2026-04-01T00:30:00Z", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc)),
-    ("2026-04-01T00:30:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc)),  # naive: UTC by default
-    ("9999-12-31T23:59:59Z", dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)),
+    ("2026-04-01T09:30:00+09:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)),
+    ("2026-04-01T09:30:00 09:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)),  # "+" lost in a URL
+    ("2026-04-01T00:30:00Z", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)),
+    ("2026-04-01T00:30:00", dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)),  # naive: UTC by default
+    ("9999-12-31T23:59:59Z", dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)),
 ])
 def test_instant_is_read_as_utc_when_valid(raw, expected):
     assert aware_datetime_parse(raw) == expected
@@ -40,7 +45,7 @@ def test_instant_is_read_as_utc_when_valid(raw, expected):
 
 def test_naive_instant_is_read_in_the_given_zone():
     assert aware_datetime_parse("2026-04-01T09:30:00", naive_zone=TOKYO) == dt.datetime(2026, 4, 1, 0, 30,
-                                                                                       tzinfo=dt.timezone.utc)
+                                                                                       tzinfo=dt.UTC)
 
 
 def test_naive_instant_is_refused_when_no_zone_is_allowed():

@@ -5,9 +5,15 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from outbox.idempotency import (IdempotencyKeyInvalidError, IdempotencyKeyReusedError, StoredAnswer,
-                                idempotency_key_validate, request_fingerprint, request_idempotency_claim,
-                                request_idempotency_store)
+from outbox.idempotency import (
+    IdempotencyKeyInvalidError,
+    IdempotencyKeyReusedError,
+    StoredAnswer,
+    idempotency_key_validate,
+    request_fingerprint,
+    request_idempotency_claim,
+    request_idempotency_store,
+)
 from outbox.models import IdempotentRequest
 
 SCOPE, OWNER = "test_command", "USER901"

@@ -95,8 +95,8 @@ def test_select_refuses_unknown_ids_and_defaults_to_the_quick_set():
 
 def test_static_experiment_is_not_run_with_the_reason_when_its_module_is_missing(tmp_path):
     # given
-    from bench.resilience.harness import experiment_result, static_run
     from bench.resilience.experiments import Experiment
+    from bench.resilience.harness import experiment_result, static_run
 
     experiment = Experiment(id="EX", title="x", dimension="coupling", kind="static", hypothesis="", method="",
                             rollback="", criteria=(Criterion("a", "==", 0),),

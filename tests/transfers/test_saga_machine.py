@@ -3,7 +3,8 @@ illegal transitions are refused, the fold agrees with the table, money is conser
 hold no suspense."""
 import datetime as dt
 
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from outbox.models import Event
@@ -33,7 +34,7 @@ class SagaMachine(RuleBasedStateMachine):
                      status=status, leg=None, position=self.version,
                      data={"transactionId": "t", "amount": AMOUNT, "success": outcome == "completed",
                            "result": {"coreTransactionId": "X"}},
-                     metadata={}, recorded_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+                     metadata={}, recorded_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
 
     @rule(data=st.data())
     def legal_step(self, data):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
 from accounts.models import Application
 from auth_app.models import LoginSession

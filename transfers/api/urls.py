@@ -1,8 +1,13 @@
 """API routes of the transfers app (mounted under /v1/)."""
 from django.urls import path
 
-from transfers.api.views import (TransferAbortApi, TransferCompensateApi, TransferEventsApi, TransferRequestApi,
-                                 TransferStatusApi)
+from transfers.api.views import (
+                                 TransferAbortApi,
+                                 TransferCompensateApi,
+                                 TransferEventsApi,
+                                 TransferRequestApi,
+                                 TransferStatusApi,
+)
 
 urlpatterns = [
     path("api/transfer", TransferRequestApi.as_view(), name="transfer-request"),

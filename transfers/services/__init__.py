@@ -10,10 +10,20 @@ Network calls to core happen only outside transactions (the relay's delivery, or
 open theirs).
 """
 from transfers.core_answers import LegResult
-from transfers.errors import (CoreUnavailableError, InsufficientFundsError, LegStillInFlightError,
-                              TransferForbiddenError, TransferInvalidError, TransferNotFoundError)
-from transfers.services.legs import (transfer_deposit_record, transfer_leg_start, transfer_refund_record,
-                                     transfer_withdrawal_record)
+from transfers.errors import (
+                              CoreUnavailableError,
+                              InsufficientFundsError,
+                              LegStillInFlightError,
+                              TransferForbiddenError,
+                              TransferInvalidError,
+                              TransferNotFoundError,
+)
+from transfers.services.legs import (
+                              transfer_deposit_record,
+                              transfer_leg_start,
+                              transfer_refund_record,
+                              transfer_withdrawal_record,
+)
 from transfers.services.operator import transfer_abort, transfer_compensate
 from transfers.services.request import TransferRequestAnswer, transfer_request, transfer_request_validate
 

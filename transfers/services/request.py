@@ -18,8 +18,7 @@ from balance.services import account_hold_place, accounts_lock
 from config.api import iso_time
 from config.observability import metrics, tracing
 from config.observability.logs import log_context_bind
-from outbox.idempotency import StoredAnswer, request_fingerprint, request_idempotency_claim, \
-    request_idempotency_store
+from outbox.idempotency import StoredAnswer, request_fingerprint, request_idempotency_claim, request_idempotency_store
 from outbox.services import NewEvent, event_append, outbox_enqueue
 from transfers import events as ev
 from transfers import saga

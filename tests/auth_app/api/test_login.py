@@ -33,7 +33,7 @@ def _assert_auth_error(response, status: int, code: str, message: str) -> None:
 
 def test_login_returns_token_user_and_expiry_when_credentials_are_valid(api_client, customer_user):
     # given
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     # when
     response = _login(api_client, {"loginId": "user901", "password": CUSTOMER_PASSWORD})
     # then the body is exactly the original's (plus mustChangePassword)
@@ -46,7 +46,7 @@ def test_login_returns_token_user_and_expiry_when_credentials_are_valid(api_clie
     assert isinstance(body["token"], str)
     # expiresAt: a future ISO time with milliseconds and Z, login time + 15 minutes
     assert ISO_MS_Z.match(body["expiresAt"])
-    expires_at = dt.datetime.strptime(body["expiresAt"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+    expires_at = dt.datetime.strptime(body["expiresAt"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     assert dt.timedelta(minutes=14, seconds=58) < expires_at - before < dt.timedelta(minutes=15, seconds=5)
 
 

@@ -103,7 +103,7 @@ def test_transactions_are_newest_first_with_transfer_keys_when_listed(core_api, 
 
 def test_transactions_are_capped_at_50_when_the_account_has_more(core_api, core_db):
     # given
-    base = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     Posting.objects.bulk_create([
         Posting(transaction_id=f"P{i:03d}", account_id="0011234567", type="ATM_DEPOSIT", amount=1,
                 description="x", timestamp=base + dt.timedelta(minutes=i)) for i in range(60)])

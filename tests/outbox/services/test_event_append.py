@@ -46,7 +46,7 @@ def test_positions_are_gap_free_across_aggregates_when_appending(counter_aggrega
 
 def test_metadata_and_recorded_at_come_from_the_call_and_the_database_clock(counter_aggregate):
     # given a caller with an actor, a correlation and a causation id
-    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     # when it appends an event with extra metadata
     [event] = _append("counter-1", 0, NewEvent(type="CounterReset", status="reset", leg="WITHDRAW",
                                                metadata={"processHistoryEntry": {"status": "reset"}}),
@@ -58,7 +58,7 @@ def test_metadata_and_recorded_at_come_from_the_call_and_the_database_clock(coun
     assert event.metadata["causationId"] == "cause-3"
     assert event.metadata["eventVersion"] == "1.0"
     assert event.metadata["processHistoryEntry"] == {"status": "reset"}
-    assert event.metadata["timestamp"] == event.recorded_at.astimezone(dt.timezone.utc).strftime(
+    assert event.metadata["timestamp"] == event.recorded_at.astimezone(dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S.") + f"{event.recorded_at.microsecond // 1000:03d}Z"
     assert event.recorded_at > before
     assert (event.status, event.leg, event.aggregate_type) == ("reset", "WITHDRAW", COUNTER)

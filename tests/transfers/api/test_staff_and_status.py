@@ -6,11 +6,11 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from outbox.models import Event, OutboxMessage, OutboxStatus
+from outbox.selectors import aggregate_load
 from outbox.services import projections_rebuild
 from tests.fixtures.transfers import OPENING_YEN, PAYER_ACCOUNT, core_ambiguous, transfer_body
 from transfers.models import Transfer, TransferOperatorAction
 from transfers.projections import transfer_state_of_row
-from outbox.selectors import aggregate_load
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,16 @@ from django.core import mail
 
 from balance.models import AccountBalance, TransactionEntry
 from outbox.checks import invariants_check
-from outbox.models import Event, OutboxMessage
-from tests.fixtures.transfers import (OPENING_YEN, PAYEE_ACCOUNT, PAYER_ACCOUNT, core_ambiguous, core_refused,
-                                      transfer_body)
 from outbox.core_client import CoreResult, Outcome
+from outbox.models import Event, OutboxMessage
+from tests.fixtures.transfers import (
+    OPENING_YEN,
+    PAYEE_ACCOUNT,
+    PAYER_ACCOUNT,
+    core_ambiguous,
+    core_refused,
+    transfer_body,
+)
 from transfers.models import Transfer
 
 pytestmark = pytest.mark.django_db
