@@ -239,8 +239,9 @@ def application_complete(*, application_id: str, customer_id: str, account_id: s
         now = _now_iso()
         snapshot = {key: value for key, value in application.snapshot.items()
                     if key not in ("provisioningError", "provisioningFailedAt")}
-        snapshot.update({"status": ApplicationStatus.COMPLETED.value, "customerId": customer_id, "accountId": account_id,
-                         "accountNumber": account_number, "branchCode": branch_code, "loginId": login_id,
+        snapshot.update({"status": ApplicationStatus.COMPLETED.value, "customerId": customer_id,
+                         "accountId": account_id, "accountNumber": account_number, "branchCode": branch_code,
+                         "loginId": login_id,
                          "completedAt": now, "updatedAt": now, "completionNotified": False})
         _append(application=application, application_id=application_id, transaction_id=application.transaction_id,
                 event_type=ev.APPLICATION_COMPLETED, snapshot=snapshot, actor=actor,

@@ -210,7 +210,8 @@ def application_input_parse(body: Any, *, today: dt.date | None = None) -> Appli
     id_number = required("idNumber", 20)
     if id_number is not None:
         if not ID_NUMBER_PATTERN.match(id_number):
-            errors["idNumber"] = ["本人確認書類の番号は英数字4〜20文字で入力してください (4-20 letters, digits, hyphens)"]
+            errors["idNumber"] = ["本人確認書類の番号は英数字4〜20文字で入力してください "
+                                  "(4-20 letters, digits, hyphens)"]
         else:
             values["id_number"] = id_number
 

@@ -59,7 +59,8 @@ def user_seed_demo(*, staff_secret: str) -> list[str]:
         user.save()
         created.append(demo.login_id)
     if not user_model.objects.filter(username=DEMO_STAFF_LOGIN).exists():
-        user_model.objects.create_superuser(username=DEMO_STAFF_LOGIN, email="staff@bank.example", password=staff_secret)
+        user_model.objects.create_superuser(username=DEMO_STAFF_LOGIN, email="staff@bank.example",
+                                            password=staff_secret)
         created.append(DEMO_STAFF_LOGIN)
     return created
 

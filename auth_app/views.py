@@ -88,7 +88,8 @@ def login_page(request: HttpRequest) -> HttpResponse:
             except AccountLocked:
                 # This page shows the lockout itself (auth_app/lockout.py keeps the answer).
                 request.bank_lockout_rendered = True
-                status, error = 429, _("ログインの失敗が続いたため、一時的にロックしています。しばらく待ってから再度お試しください。")
+                status, error = 429, _("ログインの失敗が続いたため、一時的にロックしています。"
+                                       "しばらく待ってから再度お試しください。")
             except AccountDisabled:
                 status, error = 401, _("このログインIDは利用停止中です。窓口にお問い合わせください。")
             except InvalidCredentials:
@@ -137,7 +138,8 @@ def password_change_page(request: HttpRequest) -> HttpResponse:
             except AccountLocked:
                 request.bank_lockout_rendered = True
                 status = 429
-                errors = [_("ログインの失敗が続いたため、一時的にロックしています。しばらく待ってから再度お試しください。")]
+                errors = [_("ログインの失敗が続いたため、一時的にロックしています。"
+                            "しばらく待ってから再度お試しください。")]
             except InvalidCurrentPassword:
                 form.add_error("current_password", _("現在のパスワードが正しくありません。"))
             except PasswordRejected as exc:

@@ -21,7 +21,8 @@ def _local(value) -> str:
 
 @admin.register(AccountBalance)
 class AccountBalanceAdmin(AsOfAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("account_id", "customer_id", "status", "ledger_balance", "pending_debits", "as_of", "core_synced_at")
+    list_display = ("account_id", "customer_id", "status", "ledger_balance", "pending_debits", "as_of",
+                    "core_synced_at")
     list_filter = ("status", "account_type")
     search_fields = ("account_id", "customer_id")
     fields = ("account_id", "customer_id", "account_type", "currency", "status", "ledger_balance", "pending_debits",

@@ -158,7 +158,8 @@ def account_sync_from_core(*, account_id: str) -> SyncResult:
     with transaction.atomic():
         account = AccountBalance.objects.select_for_update().get(account_id=account_id)
         known = set(TransactionEntry.objects.filter(
-            core_transaction_id__in=[p.core_transaction_id for p in postings]).values_list("core_transaction_id", flat=True))
+            core_transaction_id__in=[p.core_transaction_id for p in postings]
+        ).values_list("core_transaction_id", flat=True))
         imported = sum(1 for posting in postings
                        if posting.core_transaction_id not in known and posting_apply(account=account, posting=posting))
         newest = max((p.timestamp for p in postings), default=account.core_cursor_at)
@@ -190,7 +191,7 @@ def account_reconcile(*, account_id: str) -> ReconciliationRun:
     it is reported. Accounts with money on hold (a leg in flight) are skipped. Drift is reported, never
     corrected here: corrections are new postings, made by people.
     """
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         sync = account_sync_from_core(account_id=account_id)
         account = AccountBalance.objects.get(account_id=account_id)
         if not sync.ok:

@@ -71,7 +71,8 @@ def random_secrets() -> dict[str, str]:
             for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "CORE_BANKING_API_KEY", "CORE_MOCK_CONTROL_KEY")}
 
 
-def requirements_install(requirements: Path, *, modules: tuple[str, ...] = (), executables: tuple[str, ...] = ()) -> None:
+def requirements_install(requirements: Path, *, modules: tuple[str, ...] = (),
+                         executables: tuple[str, ...] = ()) -> None:
     """Install a benchmark's own requirements file into the venv when one of its `modules` cannot be found or one
     of its `executables` is missing from the venv's bin (never touches requirements.lock)."""
     import importlib.util

@@ -92,4 +92,5 @@ def profile_summary(path: Path, *, watched: tuple[str, ...], top: int = 8) -> di
     def share(counter: Counter[str], limit: int | None = None) -> dict[str, float]:
         return {key: round(100 * value / total, 1) for key, value in counter.most_common(limit)} if total else {}
 
-    return {"samples": total, "areas_pct": share(areas), "watched_pct": share(inclusive), "top_own_pct": share(own, top)}
+    return {"samples": total, "areas_pct": share(areas), "watched_pct": share(inclusive),
+            "top_own_pct": share(own, top)}

@@ -149,7 +149,8 @@ def _cpu(result: dict[str, Any]) -> str:
     cpu = result["cpu"]
     groups = [f"{label} {seconds:.1f}" for label, seconds in cpu.items()
               if label not in ("machine_busy_pct", "wall_s") and seconds >= 0.05]
-    mark = f" ⚠ disturbed ({result.get('other_db_xacts_per_s', 0):.0f} xacts/s on other dbs)" if disturbed(result) else ""
+    mark = (f" ⚠ disturbed ({result.get('other_db_xacts_per_s', 0):.0f} xacts/s on other dbs)"
+            if disturbed(result) else "")
     return f"{' · '.join(groups)} (busy {cpu['machine_busy_pct']:.0f} %){mark}"
 
 

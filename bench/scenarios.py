@@ -144,7 +144,8 @@ def ours(bench: Bench, *, kind: str, n: int, concurrency: int, profile_to: Path 
         profiling = pyspy_record(bench.procs, pid=worker.pid, output=profile_to) if profile_to else nullcontext()
         with profiling:
             result = bench.timed_drain(
-                n=n, roots={"relay worker": [worker.pid], **(other_roots or {})}, milestones={"completed": environment.outbox_open_count},
+                n=n, roots={"relay worker": [worker.pid], **(other_roots or {})},
+                milestones={"completed": environment.outbox_open_count},
                 release=lambda: [relay_nudge(queue="core") for _ in range(concurrency)])
     finally:
         bench.procs.stop(worker)

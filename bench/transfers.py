@@ -528,8 +528,10 @@ def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
         f"{e2e['rate']:g} transfers/s offered for {load['send_seconds']:.0f} s (open loop) by {E2E_CUSTOMERS} "
         "customers, each paying the next (a ring of accounts); relay worker "
         f"`-Q core,notify,default --concurrency {e2e['concurrency']}` (prefork), one beat, core mock gunicorn "
-        "gthread 2 × 8. Latency = `TransferCompleted.recorded_at − TransferRequested.recorded_at` (database clock).", "",
-        "| accepted | achieved rate | completed | p50 | p95 | p99 | max |", "| --- | --- | --- | --- | --- | --- | --- |",
+        "gthread 2 × 8. Latency = "
+        "`TransferCompleted.recorded_at − TransferRequested.recorded_at` (database clock).", "",
+        "| accepted | achieved rate | completed | p50 | p95 | p99 | max |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
         f"| {e2e['db']['accepted']:,} | {_f(e2e['db']['accepted_rate'])}/s | {e2e['db']['completed']:,} | "
         f"**{_f(e2e['db']['latency_ms']['p50'])} ms** | {_f(e2e['db']['latency_ms']['p95'])} ms | "
         f"**{_f(e2e['db']['latency_ms']['p99'])} ms** | {_f(e2e['db']['latency_ms']['max'])} ms |", "",
@@ -540,7 +542,8 @@ def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
         f"intended send time): p50 {_f(load['latency_ms']['p50'])} ms, p99 {_f(load['latency_ms']['p99'])} ms. CPU: "
         f"{_cpu_line(load['cpu'])}.", "",
         *(["CPU per completed transfer (this run kept up, so its work fell inside the measured window): "
-           + ", ".join(f"{label} {ms:.1f} ms" for label, ms in per.items() if label not in ("total", "cores_at_100_per_s"))
+           + ", ".join(f"{label} {ms:.1f} ms" for label, ms in per.items()
+                       if label not in ("total", "cores_at_100_per_s"))
            + f"; total **{per['total']:.1f} ms**, so {E2E_RATE:g} transfers/s need about "
            f"**{per['cores_at_100_per_s']:.1f} cores** of this machine's {os.cpu_count()}.", ""]
           if backlog_flat(e2e) and (per := cpu_per_transfer(e2e)) else []),
@@ -555,7 +558,8 @@ def render(record: dict[str, Any]) -> str:
         f"Run {record['started_at']} · commit `{record['commit']}` · {m['nproc']} × {m['cpu_model']}, "
         f"{m['ram_gib']} GiB RAM · Python {m['python']}, PostgreSQL {m['postgres']}, Redis {m['redis']} · "
         f"{'quick' if record['quick'] else 'full'} run, {record['duration_s']} s.", "",
-        f"Web: gunicorn gthread {WEB_WORKERS} workers × {WEB_THREADS} threads (the Procfile's), `bench.settings_transfers` "
+        f"Web: gunicorn gthread {WEB_WORKERS} workers × {WEB_THREADS} threads (the Procfile's), "
+        "`bench.settings_transfers` "
         "(production settings; write/login throttles off, `TRANSFER_DAILY_LIMIT` = 10¹² yen), no "
         "Idempotency-Key, 1 yen per transfer, each accept scenario on its own fresh source account.", "",
         "### Accept (`POST /v1/api/transfer` → 202)", "",
@@ -573,7 +577,8 @@ def render(record: dict[str, Any]) -> str:
         f"({fixed['accepted']:,}/{fixed['sent']:,} × 202) | {_cpu_line(fixed['cpu'])} |", "",
         f"Ratios: ours / raw = **{ours['rps'] / raw['rps']:.2f}**, ours / plain view = "
         f"**{ours['rps'] / plain['rps']:.2f}**. Closed-loop latency of ours at max (wrk, information only): "
-        f"p50 {_f(ours['latency_ms_closed_loop'].get('p50'))} ms, p99 {_f(ours['latency_ms_closed_loop'].get('p99'))} ms.",
+        f"p50 {_f(ours['latency_ms_closed_loop'].get('p50'))} ms, "
+        f"p99 {_f(ours['latency_ms_closed_loop'].get('p99'))} ms.",
         "",
         "### Accepted → completed (saga through the outbox relay and the core mock)", "",
         *_e2e_lines(e2e),
@@ -620,7 +625,8 @@ def main() -> None:
            "TRANSFER_DAILY_LIMIT": str(10 ** 12)}
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
-    print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}", file=sys.stderr)
+    print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",
+          file=sys.stderr)
     environment.databases_recreate()
     environment.django_prepare(env)
     environment.redis_flush(bench_env.broker_url)

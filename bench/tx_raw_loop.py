@@ -140,10 +140,10 @@ def transfer_once(connection: Any, capture: dict[str, Any]) -> None:
             cursor.execute(statement["sql"], [substitution.value(value) for value in statement["params"]])
             if "positions" in statement:
                 new_positions = sorted(row[0] for row in cursor.fetchall())
-                substitution.positions.update(zip(statement["positions"], new_positions))
+                substitution.positions.update(zip(statement["positions"], new_positions, strict=False))
             elif "returning" in statement:
                 new_ids = [row[0] for row in cursor.fetchall()]
-                substitution.positions.update(zip(statement["returning"], new_ids))
+                substitution.positions.update(zip(statement["returning"], new_ids, strict=False))
 
 
 def _thread_loop(dsn: str, capture: dict[str, Any], count: int, results: list[dict[str, Any]],

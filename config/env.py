@@ -1,4 +1,5 @@
-"""The single django-environ reader. Every knob is read here or in config/settings/*; docs/configuration.md lists them."""
+"""The single django-environ reader. Every knob is read here or in config/settings/*;
+docs/configuration.md lists them."""
 from pathlib import Path
 
 import environ

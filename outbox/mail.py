@@ -57,7 +57,8 @@ class MailHandler:
     template: str = ""
 
     def compose(self, message: OutboxMessage) -> MailContent | None:
-        """Recipient and context from the local database (never from core, never sample data); None = nothing to send."""
+        """Recipient and context from the local database (never from core, never sample data);
+        None = nothing to send."""
         raise NotImplementedError
 
     def after_sent(self, message: OutboxMessage, delivery: Delivery) -> None:

@@ -41,7 +41,8 @@ def redis_broker_available() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    no_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite ignores row locks / SKIP LOCKED / triggers)")
+    no_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… "
+                                    "(SQLite ignores row locks / SKIP LOCKED / triggers)")
     no_redis = pytest.mark.skip(reason="needs a Redis broker: set CELERY_BROKER_URL=redis://… (real Celery delivery)")
     no_chromium = pytest.mark.skip(reason=f"needs {CHROMIUM}: apt-get install -y chromium fonts-ipafont-gothic "
                                           "(Playwright drives the system Chromium; never `playwright install`)")

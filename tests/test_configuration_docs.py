@@ -19,7 +19,8 @@ def _names_read_in_code() -> set[str]:
 
 def test_every_environment_variable_read_in_code_is_documented():
     # given the documentation and every env read in the code
-    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")))
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`",
+                                (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")))
     read = _names_read_in_code()
     # then each one is documented
     assert read, "the scan found the settings modules"

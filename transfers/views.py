@@ -34,7 +34,8 @@ REFUSALS = {
     "SOURCE_ACCOUNT_FORBIDDEN": gettext_lazy("この口座からは振り込めません。"),
     "INSUFFICIENT_BALANCE": gettext_lazy("口座残高が不足しています。振込金額をご確認ください。"),
     "DESCRIPTION_TOO_LONG": gettext_lazy("摘要が長すぎます。"),
-    "IDEMPOTENCY_KEY_REUSED": gettext_lazy("この確認画面は別の内容で送信済みです。もう一度入力からやり直してください。"),
+    "IDEMPOTENCY_KEY_REUSED": gettext_lazy("この確認画面は別の内容で送信済みです。"
+                                           "もう一度入力からやり直してください。"),
 }
 # Field each refusal belongs to (shown next to it); others go to the error summary.
 REFUSAL_FIELDS = {"SAME_ACCOUNT": "target_account_id", "TARGET_ACCOUNT_NOT_FOUND": "target_account_id",
@@ -147,7 +148,8 @@ def transfer_steps(events) -> tuple[list[Step], str]:
         elif kind == ev.TRANSFER_REJECTED:
             received.state, received.at = FAILED, event.recorded_at
             received.detail = str(gettext_lazy("残高不足のため受け付けできませんでした。"))
-            result.label, result.state, result.at, outcome = str(gettext_lazy("不成立")), FAILED, event.recorded_at, "rejected"
+            result.label, result.state, result.at, outcome = (str(gettext_lazy("不成立")), FAILED, event.recorded_at,
+                                                              "rejected")
         elif kind in (ev.WITHDRAW_REQUESTED, ev.DEPOSIT_REQUESTED, ev.COMPENSATION_REQUESTED, ev.PROCESSING_STARTED):
             leg = event.leg or {ev.WITHDRAW_REQUESTED: ev.LEG_WITHDRAW, ev.DEPOSIT_REQUESTED: ev.LEG_DEPOSIT,
                                 ev.COMPENSATION_REQUESTED: ev.LEG_REFUND}.get(kind)
@@ -163,7 +165,8 @@ def transfer_steps(events) -> tuple[list[Step], str]:
         elif kind == ev.TRANSFER_COMPLETED:
             result.state, result.at, outcome = DONE, event.recorded_at, "completed"
         elif kind == ev.TRANSFER_FAILED:
-            result.label, result.state, result.at, outcome = str(gettext_lazy("失敗")), FAILED, event.recorded_at, "failed"
+            result.label, result.state, result.at, outcome = (str(gettext_lazy("失敗")), FAILED, event.recorded_at,
+                                                              "failed")
             result.detail = str(gettext_lazy("出金できなかったため、振込は行われませんでした。"))
         elif kind == ev.TRANSFER_COMPENSATED:
             result.label, result.state, result.at = str(gettext_lazy("返金済み")), DONE, event.recorded_at

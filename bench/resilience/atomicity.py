@@ -145,7 +145,8 @@ def _leg_result(*, success: bool, transaction_id: str, leg: str) -> Any:
     from transfers.core_answers import LegResult
 
     if success:
-        return LegResult(success=True, core_transaction_id=f"E16-{leg[:3]}-{transaction_id[:16]}-{uuid.uuid4().hex[:6]}",
+        return LegResult(success=True,
+                         core_transaction_id=f"E16-{leg[:3]}-{transaction_id[:16]}-{uuid.uuid4().hex[:6]}",
                          http_status=200)
     return LegResult(success=False, http_status=400, error={
         "code": "ACCOUNT_NOT_ACTIVE" if leg == "DEPOSIT" else "INSUFFICIENT_BALANCE",

@@ -181,7 +181,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         steps=(Step("fault_start", "core_fault", {"mode": "slow", "latency_ms": 5000}),
                Step("fault_end", "core_fault", {"mode": "up"})),
         criteria=(
-            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline", timing=True),
+            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline",
+                      timing=True),
             Criterion("endpoints.balance.fault.availability", ">=", _AVAIL, "balance ≥ 99.9 % 2xx"),
             Criterion("endpoints.transfer.fault.availability", ">=", _AVAIL, "transfer POST ≥ 99.9 % 2xx"),
             Criterion("transfers.failed_or_compensated", "==", 0, "no transfer fails or is compensated"),
@@ -194,7 +195,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         hypothesis="Transfers complete at the baseline rate; the mail rows dead-letter; after the fix, replay sends "
                    "exactly one mail per completed transfer.",
         method="W0; a flag makes the `notify_transfer_completed` handler raise (bench/resilience/apps.py) for the "
-               "fault window; after it, every dead-lettered mail row is replayed through POST /v1/admin/outbox/{id}/replay.",
+               "fault window; after it, every dead-lettered mail row is replayed through "
+               "POST /v1/admin/outbox/{id}/replay.",
         rollback="Flag off (the 'fix'), replay of the dead letters.",
         original="`TransferCompleted` publish or mail failure is swallowed: no mail, no retry, nobody told.",
         full=Timing(duration_s=200, fault_start_s=40, fault_end_s=100, drain_wait_s=120),
@@ -231,7 +233,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         criteria=(
             *_CONSISTENCY, _ONE_MAIL,
             Criterion("e4.worker_kills", ">=", 1, "core worker killed at least once"),
-            Criterion("e4.web_restart_s", "<=", 30, "web back within 30 s of the master kill (supervisor)", timing=True),
+            Criterion("e4.web_restart_s", "<=", 30, "web back within 30 s of the master kill (supervisor)",
+                      timing=True),
         ),
     ),
     Experiment(
@@ -272,7 +275,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                   Variant("C", {"throttle_write": "120/min"},
                           "R17 queues + a limit sized for this box: 2/s per web process (≤ 8/s with 4 processes)")),
         criteria=(
-            Criterion("B.endpoints.balance.p95_degradation_pct", "<=", 20, "run B: balance p95 degradation ≤ 20 %", timing=True),
+            Criterion("B.endpoints.balance.p95_degradation_pct", "<=", 20, "run B: balance p95 degradation ≤ 20 %",
+                      timing=True),
             Criterion("B.transfers.e2e_p95_ratio_fault_vs_baseline", "<=", 2.0,
                       "run B: transfer end-to-end p95 ≤ 2 × baseline", timing=True),
             Criterion("B.invariants.failed", "==", 0, "run B: every invariant holds"),
@@ -317,7 +321,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         steps=(Step("fault_start", "create_account_stop", {"on": True}),
                Step("fault_end", "create_account_stop", {"on": False})),
         criteria=(
-            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline", timing=True),
+            Criterion("endpoints.balance.p95_ratio_fault_vs_baseline", "<=", 1.2, "balance p95 ≤ 1.2 × baseline",
+                      timing=True),
             Criterion("endpoints.transfer.fault.availability", ">=", _AVAIL, "transfer POST ≥ 99.9 % 2xx"),
             Criterion("endpoints.balance.fault.availability", ">=", _AVAIL, "balance ≥ 99.9 % 2xx"),
             Criterion("transfers.completed_rate_ratio_fault_vs_baseline", ">=", 0.8,

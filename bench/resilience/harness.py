@@ -118,7 +118,8 @@ class Harness:
 
     def core_mock_start(self) -> None:
         self.core_mock = self.procs.start("core-mock", [
-            str(VENV_BIN / "gunicorn"), "config.wsgi_core:application", "--bind", f"127.0.0.1:{self.bench_env.core_port}",
+            str(VENV_BIN / "gunicorn"), "config.wsgi_core:application",
+            "--bind", f"127.0.0.1:{self.bench_env.core_port}",
             "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--log-level", "warning"])
         self._http_ready(f"{self.core_url}/healthz", self.core_mock, component="core-banking mock (gunicorn)")
 
@@ -274,12 +275,14 @@ class Harness:
         log(f"   t={entry['t']}s {action} {json.dumps(details, default=str)}")
 
     def _core_control(self, path: str, body: dict[str, Any]) -> None:
-        """POST to the core mock's fault-control API (`/core/_faults…`) with the control key (on only in this harness)."""
+        """POST to the core mock's fault-control API (`/core/_faults…`) with the control key
+        (on only in this harness)."""
         httpx.post(f"{self.core_url}/core/_faults{path}", headers={"X-Control-Key": self.control_key},
                    json=body, timeout=10).raise_for_status()
 
     def _flag(self, name: str, *, on: bool) -> None:
-        """Create (on) or remove (off) the flag file `name` that every harness process reads (bench/resilience/apps.py)."""
+        """Create (on) or remove (off) the flag file `name` that every harness process reads
+        (bench/resilience/apps.py)."""
         flag = Path(self.env["RES_FLAG_DIR"]) / name
         if on:
             flag.touch()
@@ -736,7 +739,8 @@ def main(argv: list[str] | None = None) -> int:
            "BANK_VAR_DIR": str(run_dir / "var"), "ALLOWED_HOSTS": "127.0.0.1,localhost",
            # The read throttle (per customer) is off like the login one: the load's 10 customers read far more
            # often than a person does, and a 429 there would measure the throttle, not the fault.
-           "JWT_ACCESS_TOKEN_MINUTES": "600", "THROTTLE_LOGIN_RATE": "", "THROTTLE_READ_RATE": "", "LOG_LEVEL": "WARNING",
+           "JWT_ACCESS_TOKEN_MINUTES": "600", "THROTTLE_LOGIN_RATE": "", "THROTTLE_READ_RATE": "",
+           "LOG_LEVEL": "WARNING",
            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
            "EMAIL_FILE_PATH": str(run_dir / "mail"), "RES_FLAG_DIR": str(run_dir / "flags"),
            "CELERY_BEAT_SCHEDULE_FILENAME": str(run_dir / "var" / "celerybeat-schedule")}
@@ -746,7 +750,8 @@ def main(argv: list[str] | None = None) -> int:
 
     result_path = out_dir / f"resilience-{stamp}{'-quick' if args.quick else ''}.json"
     record: dict[str, Any] = {
-        "started_at": started_at.isoformat(timespec="seconds"), "quick": args.quick, "commit": bench_report.git_commit(),
+        "started_at": started_at.isoformat(timespec="seconds"), "quick": args.quick,
+        "commit": bench_report.git_commit(),
         "machine": bench_report.machine_info(), "stack": {
             "web": f"gunicorn gthread {WEB_WORKERS} workers × {WEB_THREADS} threads, keep-alive 30 s",
             "workers": f"celery core -c {CORE_CONCURRENCY}; celery notify,default -c {NOTIFY_CONCURRENCY}; beat",

@@ -96,7 +96,7 @@ def chart_run(run: dict[str, Any], *, title: str, path: Path) -> None:
     for name in endpoints:
         column = series[name]
         t = column["t"]
-        availability = [100 * ok / n if n else None for ok, n in zip(column["ok"], column["n"])]
+        availability = [100 * ok / n if n else None for ok, n in zip(column["ok"], column["n"], strict=True)]
         axes[0].plot(t, [value if value is not None else float("nan") for value in availability], label=name,
                      linewidth=1, marker=".", markersize=2)
         axes[1].plot(t, [value if value is not None else float("nan") for value in column["p95"]], label=name,
@@ -187,8 +187,10 @@ def headline(result: dict[str, Any]) -> str:
             parts.append(f"run {name}: balance p95 {fmt(_window(run, 'balance', 'baseline').get('p95'))} → "
                          f"{fmt(_window(run, 'balance', 'fault').get('p95'))} ms "
                          f"({fmt(balance.get('p95_degradation_pct'))} %), transfer e2e p95 "
-                         f"{fmt(transfers.get('e2e_p95_baseline_s'), 2)} → {fmt(transfers.get('e2e_p95_fault_s'), 2)} s, "
-                         f"{fmt(spike.get('n'))} spike applications of which {fmt((spike.get('codes') or {}).get('429', 0))} "
+                         f"{fmt(transfers.get('e2e_p95_baseline_s'), 2)} → "
+                         f"{fmt(transfers.get('e2e_p95_fault_s'), 2)} s, "
+                         f"{fmt(spike.get('n'))} spike applications of which "
+                         f"{fmt((spike.get('codes') or {}).get('429', 0))} "
                          f"answered 429, peak backlog {fmt((run.get('outbox') or {}).get('max_open'))} rows")
         return "; ".join(parts)
     transfers = metrics.get("transfers") or {}
@@ -199,7 +201,8 @@ def headline(result: dict[str, Any]) -> str:
         return (f"during the outage balance {pct(_window(metrics, 'balance', 'fault').get('availability'))} 2xx, "
                 f"transfer POST {pct(_window(metrics, 'transfer', 'fault').get('availability'))} 2xx; "
                 f"{fmt(transfers.get('delayed'))} transfers delayed, their accepted→terminal p50/p95/max "
-                f"{fmt(transfers.get('delayed_e2e_s', {}).get('p50'))}/{fmt(transfers.get('delayed_e2e_s', {}).get('p95'))}/"
+                f"{fmt(transfers.get('delayed_e2e_s', {}).get('p50'))}/"
+                f"{fmt(transfers.get('delayed_e2e_s', {}).get('p95'))}/"
                 f"{fmt(transfers.get('delayed_e2e_s', {}).get('max'))} s; backlog peak "
                 f"{fmt((metrics.get('outbox') or {}).get('max_open'))} rows, drained "
                 f"{fmt((metrics.get('outbox') or {}).get('drain_s'))} s after recovery; {common}")
@@ -218,7 +221,8 @@ def headline(result: dict[str, Any]) -> str:
                 f"transfers without exactly one mail {fmt(mails.get('completed_without_exactly_one'))}; {common}")
     if code == "E4":
         e4 = metrics.get("e4") or {}
-        return (f"{fmt(e4.get('worker_kills'))} core-worker kills; web master kill: restart {fmt(e4.get('web_restart_s'))} s, "
+        return (f"{fmt(e4.get('worker_kills'))} core-worker kills; web master kill: restart "
+                f"{fmt(e4.get('web_restart_s'))} s, "
                 f"whole-application outage {fmt(e4.get('web_outage_s'))} s with {fmt(e4.get('web_failed_requests'))} "
                 f"failed requests; database refusing connections {fmt(e4.get('db_block_s'))} s: outage "
                 f"{fmt(e4.get('db_outage_s'))} s, {fmt(e4.get('db_failed_requests'))} failed requests; {common}")
@@ -226,15 +230,18 @@ def headline(result: dict[str, Any]) -> str:
         e4 = metrics.get("e4") or {}
         return (f"one of two instances killed for {fmt(e4.get('instance_down_s'))} s: "
                 f"{fmt(e4.get('instance_failed_requests'))} of {fmt(e4.get('instance_requests_in_window'))} requests "
-                f"failed ({pct(e4.get('instance_error_rate'))}), outage seconds {fmt(e4.get('instance_outage_s'))}; {common}")
+                f"failed ({pct(e4.get('instance_error_rate'))}), outage seconds "
+                f"{fmt(e4.get('instance_outage_s'))}; {common}")
     if code == "E9":
         return (f"create_account stopped: balance p95 {fmt(_window(metrics, 'balance', 'baseline').get('p95'))} → "
                 f"{fmt(_window(metrics, 'balance', 'fault').get('p95'))} ms, transfer completions "
-                f"{fmt(transfers.get('completed_per_s_baseline'), 2)} → {fmt(transfers.get('completed_per_s_fault'), 2)}/s, "
+                f"{fmt(transfers.get('completed_per_s_baseline'), 2)} → "
+                f"{fmt(transfers.get('completed_per_s_fault'), 2)}/s, "
                 f"applications left open after the restart "
                 f"{fmt(((metrics.get('drain') or {}).get('left') or {}).get('applications_open'))}; {common}")
     if code == "E11":
-        failed = {name: (_window(metrics, name, 'all').get('n', 0) or 0) - (_window(metrics, name, 'all').get('ok', 0) or 0)
+        failed = {name: (_window(metrics, name, 'all').get('n', 0) or 0)
+                  - (_window(metrics, name, 'all').get('ok', 0) or 0)
                   for name in (metrics.get('endpoints') or {})}
         return f"failed requests per endpoint over the whole run {failed}; {common}"
     if code == "E17":
@@ -243,8 +250,10 @@ def headline(result: dict[str, Any]) -> str:
                 f"latency p95 {fmt(comp.get('p95'))} s; {common}")
     if code == "E18":
         dup = metrics.get("duplicates") or {}
-        return (f"{fmt(dup.get('transfer_pairs'))} transfer pairs → {fmt(dup.get('transfers_created'))} transfers for "
-                f"{fmt(dup.get('transfer_keys_accepted'))} keys; {fmt(dup.get('confirm_pairs'))} confirm pairs, answers "
+        return (f"{fmt(dup.get('transfer_pairs'))} transfer pairs → "
+                f"{fmt(dup.get('transfers_created'))} transfers for "
+                f"{fmt(dup.get('transfer_keys_accepted'))} keys; "
+                f"{fmt(dup.get('confirm_pairs'))} confirm pairs, answers "
                 f"{dup.get('confirm_pair_statuses')}; extra create_account rows "
                 f"{fmt(dup.get('applications_with_extra_create_rows'))}, extra core customers "
                 f"{fmt(dup.get('extra_core_customers'))}; {common}")
@@ -298,7 +307,8 @@ def experiment_section(result: dict[str, Any], record: dict[str, Any], *, charts
         lines += ["", f"{label}W0 at {run['rates']} for {timing['duration_s']:g} s, fault window "
                       f"{timing['fault_start_s']:g}–{timing['fault_end_s']:g} s; {metrics.get('requests', 0):,} "
                       f"requests recorded; transfers by phase {metrics.get('transfers', {}).get('by_phase')}; "
-                      f"accepted→completed p50/p95/max {fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('p50'), 2)}/"
+                      f"accepted→completed p50/p95/max "
+                      f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('p50'), 2)}/"
                       f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('p95'), 2)}/"
                       f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('max'), 2)} s.", ""]
         lines += endpoint_table(metrics)
@@ -377,7 +387,8 @@ def render(records: list[dict[str, Any]], *, charts_dir: Path = CHARTS_DIR, make
             value = criterion["value"]
             shown = "not measured" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
             kind = " (timing target)" if criterion.get("timing") else ""
-            lines.append(f"| {code} | {criterion['label']}{kind} | {shown} | {criterion['op']} {criterion['target']:g} |")
+            lines.append(f"| {code} | {criterion['label']}{kind} | {shown} | "
+                         f"{criterion['op']} {criterion['target']:g} |")
     lines += ["", *HONESTY, "", *dimension_tables(chosen), "## Experiments", ""]
     for code in ids:
         result, record = chosen[code]

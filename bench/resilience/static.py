@@ -1,8 +1,9 @@
 """Static experiments of the resilience comparator (flows.md §6.3–§6.5): E7 coupling, E10 test cost, E13 inventory,
 E15 code size.
 
-Every number is derived from the repository at run time (import graph, supervisord programs, settings, models, source text), so
-the figures cannot drift from the code. Each function returns `{"metrics": {...}, "notes": [...]}` (JSON-serialisable).
+Every number is derived from the repository at run time (import graph, supervisord programs, settings, models,
+source text), so the figures cannot drift from the code. Each function returns
+`{"metrics": {...}, "notes": [...]}` (JSON-serialisable).
 The original's figures are the only constants, quoted from flows.md.
 """
 from __future__ import annotations
@@ -556,7 +557,8 @@ def e13_inventory() -> dict[str, Any]:
     }
     database_list = ", ".join(f"{alias}={conf['engine']}" for alias, conf in databases.items())
     notes = [
-        f"Deployable units are the supervised processes of `make run` ({', '.join(sorted(processes))}); the original has "
+        f"Deployable units are the supervised processes of `make run` ({', '.join(sorted(processes))}); "
+        f"the original has "
         f"{ORIGINAL_INVENTORY['functions']} functions + {ORIGINAL_INVENTORY['core_api_functions']} core API function.",
         f"Infrastructure: {len(databases)} database(s) ({database_list}) "
         f"and one broker ({broker}) with {len(queues)} Celery queues; no bus, streams or API gateways. Original: "

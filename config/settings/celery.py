@@ -96,7 +96,8 @@ CELERY_BEAT_SCHEDULE = {
     "balance-reconcile": {"task": "balance.reconcile", "schedule": float(BALANCE_RECONCILE_INTERVAL_SECONDS),
                           "options": {"expires": BALANCE_RECONCILE_INTERVAL_SECONDS}},
     # Housekeeping: tables that would otherwise only grow (docs/operations.md, "Housekeeping").
-    "auth-login-sessions-prune": {"task": "auth_app.login_sessions_prune", "schedule": float(HOUSEKEEPING_INTERVAL_SECONDS),
+    "auth-login-sessions-prune": {"task": "auth_app.login_sessions_prune",
+                                  "schedule": float(HOUSEKEEPING_INTERVAL_SECONDS),
                                   "options": {"expires": HOUSEKEEPING_INTERVAL_SECONDS}},
     "outbox-idempotency-purge": {"task": "outbox.idempotency_purge", "schedule": float(HOUSEKEEPING_INTERVAL_SECONDS),
                                  "options": {"expires": HOUSEKEEPING_INTERVAL_SECONDS}},

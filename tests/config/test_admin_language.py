@@ -17,7 +17,8 @@ def test_admin_index_is_japanese_by_default(admin_client_for_superuser):
     # then header, title and the sidebar's model names are the bank's, in Japanese
     assert "サンプル銀行 スタッフ管理画面" in html
     assert "<title>業務メニュー | サンプル銀行 スタッフ</title>" in html
-    for japanese in ("Outbox メッセージ", "口座残高", "口座開設の申込", "振込への運用操作", "イベントと outbox", "残高と明細"):
+    for japanese in ("Outbox メッセージ", "口座残高", "口座開設の申込", "振込への運用操作", "イベントと outbox",
+                     "残高と明細"):
         assert japanese in html, japanese
     assert "ログイン試行" in html, "django-axes' lockout tables too (it ships no Japanese catalog)"
     for english in ("Outbox messages", "Account balances", "Transfer operator actions", "Django administration",

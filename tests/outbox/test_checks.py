@@ -60,7 +60,8 @@ def test_check_invariants_command_exits_non_zero_on_violation(capsys):
     call_command("check_invariants", "--only", "I4,I6")
     assert "2/2 invariants hold" in capsys.readouterr().out
     # when a violation exists
-    Event.objects.create(position=10**15 + 50, aggregate_type="transfer", aggregate_id="transfer-x", version=2, type="X")
+    Event.objects.create(position=10**15 + 50, aggregate_type="transfer", aggregate_id="transfer-x", version=2,
+                         type="X")
     # then
     with pytest.raises(SystemExit) as exit_info:
         call_command("check_invariants", "--only", "I4")

@@ -53,7 +53,7 @@ def test_percentile_is_nearest_rank_and_none_for_no_values():
 def test_drain_seconds_waits_until_the_backlog_stays_at_the_baseline():
     # given: the backlog falls under the level at 33 s, bounces at 34 s and stays down from 35 s
     samples = [{"t": float(t), "outbox": {"open": value}}
-               for t, value in zip(range(28, 40), [40, 40, 40, 30, 10, 1, 5, 1, 0, 0, 0, 0])]
+               for t, value in zip(range(28, 40), [40, 40, 40, 30, 10, 1, 5, 1, 0, 0, 0, 0], strict=True)]
     # when
     drained = m.drain_seconds(samples, after_s=30, level=2)
     # then

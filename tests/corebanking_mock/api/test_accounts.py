@@ -70,8 +70,9 @@ def test_seeded_account_has_branch_name_and_no_account_number_when_fetched(core_
     assert "accountNumber" not in body
     assert {k: body[k] for k in ("accountId", "customerId", "branchCode", "branchName", "accountType", "balance",
                                  "currency", "status")} == {
-        "accountId": "0017654321", "customerId": "CUST002", "branchCode": "001", "branchName": "オンラインバンキング支店",
-        "accountType": "SAVINGS", "balance": 10_000_000, "currency": "JPY", "status": "ACTIVE"}
+        "accountId": "0017654321", "customerId": "CUST002", "branchCode": "001",
+        "branchName": "オンラインバンキング支店", "accountType": "SAVINGS", "balance": 10_000_000, "currency": "JPY",
+        "status": "ACTIVE"}
 
 
 def test_unknown_account_is_404_when_fetched(core_api, core_db):

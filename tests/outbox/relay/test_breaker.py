@@ -80,7 +80,8 @@ def test_relay_defers_core_rows_without_consuming_attempts_while_open(db, core_d
     # and the deferred rows are pending, consumed no attempt, have no attempt row, and wait for the open period
     assert [(row.status, row.retry_count, row.attempts.count()) for row in deferred] == \
         [(OutboxStatus.PENDING, 0, 0)] * 2
-    assert not OutboxMessage.objects.filter(pk__in=[row.pk for row in deferred], next_attempt_at__lte=_db_now()).exists()
+    assert not OutboxMessage.objects.filter(pk__in=[row.pk for row in deferred],
+                                            next_attempt_at__lte=_db_now()).exists()
 
 
 def test_a_healthy_probe_after_the_open_period_pulls_waiting_rows_forward(db, core_down_handler, fast_retries,

@@ -122,7 +122,8 @@ def test_a_reader_following_the_log_sees_every_event_once_while_writers_commit(t
     assert len(seen) == len(set(seen)) == 120
     order = {event_id: index for index, event_id in enumerate(seen)}
     for index in range(4):
-        ids = list(Event.objects.filter(aggregate_id=f"counter-{index}").order_by("version").values_list("id", flat=True))
+        ids = list(Event.objects.filter(aggregate_id=f"counter-{index}").order_by("version")
+                   .values_list("id", flat=True))
         assert [order[event_id] for event_id in ids] == sorted(order[event_id] for event_id in ids)
 
 

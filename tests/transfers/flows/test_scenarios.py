@@ -47,7 +47,8 @@ def test_scenario_1_happy_transfer_over_http(core_db, core_server, payer, payee,
     assert after[PAYEE_ACCOUNT] == before[PAYEE_ACCOUNT] + 10_000
     descriptions = set(Posting.objects.using("core").filter(transfer_id=transaction_id)
                        .values_list("description", flat=True))
-    assert descriptions == {f"振込出金 - Transaction ID: {transaction_id}", f"振込入金 - Transaction ID: {transaction_id}"}
+    assert descriptions == {f"振込出金 - Transaction ID: {transaction_id}",
+                            f"振込入金 - Transaction ID: {transaction_id}"}
     assert len(mail.outbox) == 1
     assert _violations() == {}
 
