@@ -62,6 +62,7 @@ status:
 		$(VENV)/bin/supervisorctl -c config/supervisord.conf status
 
 test: install messages
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # Run the browser journeys and save their screenshots to docs/screenshots/ (committed; shown in docs/guide.md).
