@@ -89,6 +89,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile of missed targets")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a running bench/relay.py")
+    parser.add_argument("--tracing", choices=("none", "file", "otlp"), default="none",
+                        help="TRACING_EXPORTER of every process (default none, as in production without a "
+                             "collector): run once with none and once with file to see what tracing costs")
     args = parser.parse_args()
     if args.quick:
         args.max_seconds, args.e2e_seconds = 8.0, 20.0
@@ -622,7 +625,7 @@ def main() -> None:
                                              batch_size=OUTBOX_BATCH_SIZE)
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
-           "TRANSFER_DAILY_LIMIT": str(10 ** 12)}
+           "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": args.tracing}
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",
@@ -700,7 +703,8 @@ def main() -> None:
             procs.stop_all()
             environment.redis_flush(bench_env.broker_url)
     record = {"started_at": started_at.isoformat(timespec="seconds"), "machine": relay_report.machine_info(),
-              "commit": relay_report.git_commit(), "quick": args.quick, "duration_s": round(time.monotonic() - started),
+              "commit": relay_report.git_commit(), "quick": args.quick, "tracing": args.tracing,
+              "duration_s": round(time.monotonic() - started),
               "results": results, "targets": targets, "profiles": profiles}
     result_path = RESULTS_DIR / f"transfers-{started_at:%Y%m%dT%H%M%SZ}.json"
     result_path.write_text(json.dumps(record, indent=2, default=str))
