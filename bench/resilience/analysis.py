@@ -149,7 +149,16 @@ def duplicate_metrics(records: list[dict[str, Any]], *, since: dt.datetime) -> d
     different = sum(1 for items in pairs
                     if len({item.get("tx") for item in items if m.is_ok(item["s"]) and item.get("tx")}) > 1)
     accepted_keys = sum(1 for items in by_key.values() if any(item["s"] == 202 for item in items))
-    created = Transfer.objects.filter(created_at__gte=since).exclude(phase="REJECTED").count()
+    # Transfers of this experiment: those whose accepting request stored its answer under one of this
+    # experiment's keys, plus any created without a stored keyed answer at all (only a bypass of the key could do
+    # that). A straggler of the previous experiment's load, committed after `since`, belongs to neither.
+    from outbox.models import IdempotentRequest
+
+    stored = {(body or {}).get("transactionId"): key for key, body in IdempotentRequest.objects.filter(
+        scope="transfer", status_code=202).values_list("key", "response_body")}
+    created = sum(1 for transaction_id in Transfer.objects.filter(created_at__gte=since).exclude(phase="REJECTED")
+                  .values_list("transaction_id", flat=True)
+                  if transaction_id not in stored or stored[transaction_id] in by_key)
     confirms: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         if record["e"] in ("confirm", "confirm_dup") and record.get("tx"):

@@ -142,6 +142,9 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.beat": {"level": "WARNING"},
+        # The worker's "<name> ready." line at start-up stays visible whatever LOG_LEVEL says: supervisors, the
+        # resilience harness and operators wait for it (Celery logs through this configuration, not its own).
+        "celery.apps.worker": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
         "bank.core_client": {"level": env.str("CORE_CLIENT_LOG_LEVEL", default="WARNING")},
     },
