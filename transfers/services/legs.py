@@ -39,7 +39,8 @@ from transfers.models import Transfer
 logger = logging.getLogger("bank.transfers")
 
 
-def _transfer_lock(*, transaction_id: str) -> Transfer:
+def transfer_lock(*, transaction_id: str) -> Transfer:
+    """The transfer row, locked until the transaction ends (every step and operator action takes it first)."""
     transfer = Transfer.objects.select_for_update().filter(transaction_id=transaction_id).first()
     if transfer is None:
         raise TransferNotFoundError("Transfer not found", extra={"transactionId": transaction_id})
@@ -49,7 +50,7 @@ def _transfer_lock(*, transaction_id: str) -> Transfer:
 def _locked_open_leg(*, transaction_id: str, leg: str) -> Transfer | None:
     """The transfer, locked, if `leg` still waits for its result; None when it was recorded before (a
     duplicate delivery or a replay), which makes the step a no-op."""
-    transfer = _transfer_lock(transaction_id=transaction_id)
+    transfer = transfer_lock(transaction_id=transaction_id)
     if transfer.phase not in saga.LEG_OPEN_PHASES[leg]:
         logger.info("transfer %s: %s result ignored in phase %s (duplicate)", transaction_id, leg, transfer.phase)
         return None
@@ -145,7 +146,7 @@ def _posting(transfer: Transfer, result: LegResult, *, leg: str, account_id: str
 def transfer_leg_start(*, transaction_id: str, leg: str, actor: str) -> bool:
     """First claim of a leg's row: PROCESSING_STARTED → `processing` (leg set). No-op when the leg already
     started (a retry or a replay). Returns True when an event was appended."""
-    transfer = _transfer_lock(transaction_id=transaction_id)
+    transfer = transfer_lock(transaction_id=transaction_id)
     requested = {ev.LEG_WITHDRAW: saga.WITHDRAW_REQUESTED, ev.LEG_DEPOSIT: saga.DEPOSIT_REQUESTED,
                  ev.LEG_REFUND: saga.COMPENSATION_REQUESTED}[leg]
     if transfer.phase != requested:

@@ -20,7 +20,7 @@ from transfers import saga
 from transfers.core_answers import answer_of_void
 from transfers.errors import CoreUnavailableError, LegStillInFlightError, TransferNotFoundError
 from transfers.models import Transfer, TransferOperatorAction
-from transfers.services.legs import LEG_RECORDERS, _transfer_lock
+from transfers.services.legs import LEG_RECORDERS, transfer_lock
 
 logger = logging.getLogger("bank.transfers")
 
@@ -47,7 +47,7 @@ def _operator_action(*, transaction_id: str, action: str, leg: str, actor: str,
         raise CoreUnavailableError("core banking did not confirm the void; try again",
                                    extra={"coreError": void.error, "coreStatus": void.http_status})
     with transaction.atomic(durable=True):
-        locked = _transfer_lock(transaction_id=transaction_id)
+        locked = transfer_lock(transaction_id=transaction_id)
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if locked.phase not in saga.LEG_OPEN_PHASES[leg] or message.status != OutboxStatus.FAILED:
             raise LegStillInFlightError("the transfer changed meanwhile (replayed?); look again",
