@@ -384,8 +384,9 @@ def consistency_check() -> dict[str, Any]:
     from django.db.models import Sum
 
     from balance.models import AccountBalance, TransactionEntry
-    from outbox.checks import invariants_check
-    from outbox.models import Event, OutboxMessage
+    from outbox.eventstore.models import Event
+    from outbox.invariants import invariants_check
+    from outbox.models import OutboxMessage
 
     rows = {row.key: row for row in OutboxMessage.objects.all()}
     events_without_outbox: list[str] = []
@@ -442,7 +443,7 @@ def _projection_rows() -> dict[str, dict[str, dict[str, Any]]]:
 
 def _rebuild_changes() -> list[str]:
     """Replay every event through the registered projections; list the rows the rebuild changed."""
-    from outbox.services import projections_rebuild
+    from outbox.eventstore.services import projections_rebuild
 
     before = _projection_rows()
     projections_rebuild()
@@ -553,7 +554,8 @@ def _state_counts() -> dict[str, Any]:
     from django.db.models import Count
 
     from accounts.models import Application
-    from outbox.models import Event, OutboxMessage
+    from outbox.eventstore.models import Event
+    from outbox.models import OutboxMessage
     from transfers.models import Transfer
 
     return {"events": Event.objects.count(), "outbox_rows": OutboxMessage.objects.count(),
