@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.admin_mixins import actor_for_user
 from config.api import ROUTER, BodylessCommandMixin, iso_time
+from config.audit import actor_for_user
 from config.errors import NotFoundError
 from config.inputs import is_ascii_unsigned_integer
 from outbox import invariants as checks
