@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from config.errors import NotFoundError
+from config.inserts import insert_unless_exists
 from config.observability import metrics
 from outbox.core_banking import client as core_client
 
@@ -88,21 +89,22 @@ def account_balance_open(*, account_id: str, customer_id: str, account_type: str
     return account
 
 
+def _entry_insert(posting: Posting) -> bool:
+    """Insert the posting's history entry unless core sync or an earlier step recorded it (one statement)."""
+    return insert_unless_exists(TransactionEntry(
+        core_transaction_id=posting.core_transaction_id, account_id=posting.account_id, type=posting.type,
+        amount=posting.amount, currency=posting.currency, status=posting.status,
+        description=posting.description[:255], transfer_id=posting.transfer_id,
+        source_account_id=posting.source_account_id, target_account_id=posting.target_account_id,
+        timestamp=posting.timestamp))
+
+
 def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
     """Record a posting and move the ledger balance by its amount, once. The caller holds the row lock
     of `account` inside an atomic block. Returns False if the posting was already recorded."""
     if posting.account_id != account.account_id:
         raise ValueError("posting belongs to another account")
-    _entry, created = TransactionEntry.objects.get_or_create(
-        core_transaction_id=posting.core_transaction_id,
-        defaults={
-            "account_id": posting.account_id, "type": posting.type, "amount": posting.amount,
-            "currency": posting.currency, "status": posting.status, "description": posting.description[:255],
-            "transfer_id": posting.transfer_id, "source_account_id": posting.source_account_id,
-            "target_account_id": posting.target_account_id, "timestamp": posting.timestamp,
-        },
-    )
-    if not created:
+    if not _entry_insert(posting):
         return False
     now = timezone.now()
     AccountBalance.objects.filter(pk=account.pk).update(ledger_balance=F("ledger_balance") + posting.amount,
@@ -246,6 +248,29 @@ def account_hold_release(*, account: AccountBalance, amount: int) -> AccountBala
     if amount <= 0:
         raise ValueError("a hold release must be a positive amount")
     return _pending_debits_move(account=account, delta=-amount)
+
+
+def transfer_leg_posting_apply(*, posting: Posting, hold_release: int = 0) -> bool | None:
+    """A transfer leg's posting on the read model, in two statements and without reading the account first: the
+    history entry is inserted unless already recorded (core sync may have imported it), then one UPDATE moves the
+    ledger balance (only for a new entry) and releases `hold_release` yen of the leg's hold, taking the row lock.
+    Returns None when the account has no read-model row (nothing is kept), else whether the posting was new.
+    Call inside the step's atomic block, after locking the transfer (the lock order of every step)."""
+    if hold_release < 0:
+        raise ValueError("a hold release must not be negative")
+    created = _entry_insert(posting)
+    ledger_delta = posting.amount if created else 0
+    if not ledger_delta and not hold_release:
+        exists = AccountBalance.objects.filter(account_id=posting.account_id).exists()
+        return False if exists else None
+    updated = AccountBalance.objects.filter(account_id=posting.account_id).update(
+        ledger_balance=F("ledger_balance") + ledger_delta, pending_debits=F("pending_debits") - hold_release,
+        as_of=timezone.now())
+    if not updated:
+        if created:
+            TransactionEntry.objects.filter(core_transaction_id=posting.core_transaction_id).delete()
+        return None
+    return created
 
 
 def _pending_debits_move(*, account: AccountBalance, delta: int) -> AccountBalance:
