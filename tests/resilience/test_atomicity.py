@@ -1,4 +1,4 @@
-"""E16 (bench/resilience/atomicity.py): processes killed inside command and result transactions leave no event
+"""E16 (resilience/atomicity.py): processes killed inside command and result transactions leave no event
 without its outbox row, no outbox row without its event and no read-model drift; the checks do catch each fault."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.db.models import F
 
-from bench.resilience import atomicity
+from resilience import atomicity
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""bench/resilience/experiments.py: the registry as data and the PASS/FAIL evaluation of its criteria."""
+"""resilience/experiments.py: the registry as data and the PASS/FAIL evaluation of its criteria."""
 import pytest
 
-from bench.resilience import experiments as registry
-from bench.resilience.experiments import Criterion
+from resilience import experiments as registry
+from resilience.experiments import Criterion
 
 
 def test_criterion_passes_when_the_measured_value_meets_the_target():
@@ -59,8 +59,8 @@ def test_verdict_is_pass_only_when_every_criterion_passed_and_not_run_on_error()
     # then
     assert registry.verdict([passed, passed]) == "PASS"
     assert registry.verdict([passed, failed]) == "FAIL"
-    assert registry.verdict([], error="bench.resilience.static unavailable") == \
-        "NOT RUN: bench.resilience.static unavailable"
+    assert registry.verdict([], error="resilience.static unavailable") == \
+        "NOT RUN: resilience.static unavailable"
 
 
 def test_e1_criteria_cover_every_endpoint_and_the_consistency_checks_of_the_spec():
@@ -78,9 +78,9 @@ def test_e1_criteria_cover_every_endpoint_and_the_consistency_checks_of_the_spec
 def test_registry_lists_the_static_experiments_with_their_functions_and_quick_set():
     # then
     calls = {code: registry.EXPERIMENTS_BY_ID[code].call for code in ("E7", "E10", "E13", "E15", "E16")}
-    assert calls == {"E7": "bench.resilience.static:e7_coupling", "E10": "bench.resilience.static:e10_test_cost",
-                     "E13": "bench.resilience.static:e13_inventory", "E15": "bench.resilience.static:e15_code_size",
-                     "E16": "bench.resilience.atomicity:e16_atomicity"}
+    assert calls == {"E7": "resilience.static:e7_coupling", "E10": "resilience.static:e10_test_cost",
+                     "E13": "resilience.static:e13_inventory", "E15": "resilience.static:e15_code_size",
+                     "E16": "resilience.atomicity:e16_atomicity"}
     assert registry.EXPERIMENTS_BY_ID["E16"].call_kwargs_quick == {"runs": 100}
     assert registry.QUICK == ("E1", "E18", "E16")
 
@@ -95,14 +95,14 @@ def test_select_refuses_unknown_ids_and_defaults_to_the_quick_set():
 
 def test_static_experiment_is_not_run_with_the_reason_when_its_module_is_missing(tmp_path):
     # given
-    from bench.resilience.experiments import Experiment
-    from bench.resilience.harness import experiment_result, static_run
+    from resilience.experiments import Experiment
+    from resilience.harness import experiment_result, static_run
 
     experiment = Experiment(id="EX", title="x", dimension="coupling", kind="static", hypothesis="", method="",
                             rollback="", criteria=(Criterion("a", "==", 0),),
-                            call="bench.resilience.no_such_module:f")
+                            call="resilience.no_such_module:f")
     # when
     result = experiment_result(experiment, static=static_run(experiment, quick=True, out_dir=tmp_path))
     # then
-    assert result["verdict"].startswith("NOT RUN: bench.resilience.no_such_module:f unavailable")
+    assert result["verdict"].startswith("NOT RUN: resilience.no_such_module:f unavailable")
     assert result["criteria"] == []

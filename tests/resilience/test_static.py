@@ -1,4 +1,4 @@
-"""Static resilience experiments (bench/resilience/static.py): E7, E10, E13, E15 report numbers that match the code."""
+"""Static resilience experiments (resilience/static.py): E7, E10, E13, E15 report numbers that match the code."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
-from bench.resilience import static
+from resilience import static
 
 ROOT = Path(__file__).resolve().parents[2]
 

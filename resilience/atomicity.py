@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_PREFIX = "bench_e16"
 CUSTOMERS = 6
@@ -611,7 +611,7 @@ def e16_atomicity(runs: int = 1000, out_dir: Path | str | None = None, *, db_pre
                 "DJANGO_SETTINGS_MODULE": "config.settings.test", "CELERY_BROKER_URL": "memory://",
                 "BANK_VAR_DIR": tempfile.mkdtemp(prefix="bench-e16-var-"), "PYTHONPATH": str(REPO_ROOT),
                 "DB_CONN_MAX_AGE": "0"})
-    command = [sys.executable, "-m", "bench.resilience.atomicity", "--runs", str(runs), "--out", str(result_path),
+    command = [sys.executable, "-m", "resilience.atomicity", "--runs", str(runs), "--out", str(result_path),
                "--server", server, "--db-prefix", db_prefix]
     if seed is not None:
         command += ["--seed", str(seed)]

@@ -1,11 +1,12 @@
 """The resilience harness of flows.md §6.0: start the stack, drive W0 with Locust, apply each experiment's fault at
 its time through the fault switch, sample every second, check the invariants, evaluate the criteria, tear down.
 
-    .venv/bin/python -m bench.resilience.harness [--experiments E1,E2] [--quick] [--out DIR]
+    .venv/bin/python -m resilience.harness [--experiments E1,E2] [--quick] [--out DIR]
     (normally through `manage.py resilience run …`)
 
 Own world only: databases `bench_res_bank` / `bench_res_core` (dropped and created), Redis db 12 (flushed), free
-127.0.0.1 ports, every child in its own session and stopped by its pid (bench/procs.py), also on error and Ctrl-C.
+127.0.0.1 ports, every child in its own session and stopped by its pid (resilience/processes.py), also on error
+and Ctrl-C.
 The core mock's fault switch is on only here (CORE_MOCK_FAULTS_ENABLED with a random control key per run).
 Load goes only to 127.0.0.1 and is bounded by each experiment's duration.
 """
@@ -28,19 +29,19 @@ from typing import Any
 
 import httpx
 
-from bench import environment
-from bench.environment import REPO_ROOT, VENV_BIN
-from bench.procs import Child, Processes, wait_for_log
-from bench.resilience import experiments as registry
-from bench.resilience import metrics as m
-from bench.resilience.experiments import Experiment, Timing, Variant
+from resilience import environment
+from resilience import experiments as registry
+from resilience import metrics as m
+from resilience.environment import REPO_ROOT, VENV_BIN
+from resilience.experiments import Experiment, Timing, Variant
+from resilience.processes import Child, Processes, wait_for_log
 
 BANK_DB, CORE_DB = "bench_res_bank", "bench_res_core"
 REDIS_DB = 12
-DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "resilience"
+DEFAULT_OUT = REPO_ROOT / "resilience" / "results"
 PYTHON = str(VENV_BIN / "python")
-LOCUSTFILE = REPO_ROOT / "bench" / "resilience" / "locustfile.py"
-REQUIREMENTS = REPO_ROOT / "bench" / "resilience" / "requirements.txt"
+LOCUSTFILE = REPO_ROOT / "resilience" / "locustfile.py"
+REQUIREMENTS = REPO_ROOT / "resilience" / "requirements.txt"
 WEB_WORKERS, WEB_THREADS = 4, 4  # §6.0: gunicorn web, 4 workers
 CORE_CONCURRENCY, NOTIFY_CONCURRENCY = 4, 2  # §6.0: Celery `core` worker (4), `notify` worker (2)
 CUSTOMERS, ACCOUNTS_PER_CUSTOMER = 10, 10  # W0: 100 accounts
@@ -68,9 +69,9 @@ class ComponentError(RuntimeError):
 class Harness:
     """One run: processes, seeded world and the fault actions the experiments name."""
 
-    def __init__(self, *, procs: Processes, env: dict[str, str], bench_env: environment.BenchEnvironment,
+    def __init__(self, *, procs: Processes, env: dict[str, str], world_env: environment.WorldEnvironment,
                  control_key: str, run_dir: Path, quick: bool) -> None:
-        self.procs, self.env, self.bench_env = procs, env, bench_env
+        self.procs, self.env, self.world_env = procs, env, world_env
         self.control_key, self.run_dir, self.quick = control_key, run_dir, quick
         self.web_port = environment.free_port()
         self.web: Child | None = None
@@ -101,7 +102,7 @@ class Harness:
 
     @property
     def core_url(self) -> str:
-        return f"http://127.0.0.1:{self.bench_env.core_port}"
+        return f"http://127.0.0.1:{self.world_env.core_port}"
 
     def _http_ready(self, url: str, child: Child, *, component: str, timeout: float = 60.0) -> float:
         started = time.monotonic()
@@ -119,7 +120,7 @@ class Harness:
     def core_mock_start(self) -> None:
         self.core_mock = self.procs.start("core-mock", [
             str(VENV_BIN / "gunicorn"), "config.wsgi_core:application",
-            "--bind", f"127.0.0.1:{self.bench_env.core_port}",
+            "--bind", f"127.0.0.1:{self.world_env.core_port}",
             "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--log-level", "warning"])
         self._http_ready(f"{self.core_url}/healthz", self.core_mock, component="core-banking mock (gunicorn)")
 
@@ -200,7 +201,7 @@ class Harness:
         if self.beat is None:
             self.beat_start()
         log(f"stack up: web :{self.web_port} ({WEB_WORKERS}×{WEB_THREADS}), workers {', '.join(roles)}, beat, "
-            f"core mock :{self.bench_env.core_port}")
+            f"core mock :{self.world_env.core_port}")
 
     def stack_stop_app(self) -> None:
         """Stop web and workers (not the core mock, not beat) to restart them with other options."""
@@ -249,7 +250,7 @@ class Harness:
                           password=password, login_id=login_id, must_change_password=False)
             self.accounts[login_id] = accounts
         get_user_model().objects.create_superuser(username="res-staff", email="staff@example.com", password=password)
-        environment.redis_flush(self.bench_env.broker_url)  # sync nudges of account_balance_open
+        environment.redis_flush(self.world_env.broker_url)  # sync nudges of account_balance_open
         self._password = password
 
     def login_all(self) -> None:
@@ -282,7 +283,7 @@ class Harness:
 
     def _flag(self, name: str, *, on: bool) -> None:
         """Create (on) or remove (off) the flag file `name` that every harness process reads
-        (bench/resilience/apps.py)."""
+        (resilience/fault_switches.py)."""
         flag = Path(self.env["RES_FLAG_DIR"]) / name
         if on:
             flag.touch()
@@ -302,7 +303,7 @@ class Harness:
             self._core_control("", {"group": group, "mode": "up"})
 
     def mail_bug(self, *, on: bool) -> None:
-        from bench.resilience.apps import MAIL_BUG_FLAG
+        from resilience.fault_switches import MAIL_BUG_FLAG
 
         self._flag(MAIL_BUG_FLAG, on=on)
         self._record("mail_bug", on=on)
@@ -342,7 +343,7 @@ class Harness:
 
     def create_account_stop(self, *, on: bool) -> None:
         """E9: the create_account consumer stops (on) or runs again (off)."""
-        from bench.resilience.apps import CREATE_ACCOUNT_STOPPED_FLAG
+        from resilience.fault_switches import CREATE_ACCOUNT_STOPPED_FLAG
 
         self._flag(CREATE_ACCOUNT_STOPPED_FLAG, on=on)
         self._record("create_account_stop", on=on)
@@ -528,8 +529,8 @@ class Harness:
         """One run of a load experiment: W0 (+ steps) for the duration, drain, metrics, invariants, criteria."""
         from django.db import connection
 
-        from bench.resilience.analysis import core_balance_total, experiment_metrics
-        from bench.resilience.sampler import Sampler
+        from resilience.analysis import core_balance_total, experiment_metrics
+        from resilience.sampler import Sampler
 
         timing = experiment.timing(quick=self.quick)
         self._experiment_key = experiment.id + ("" if variant.name == "run" else f"-{variant.name}")
@@ -729,14 +730,13 @@ def main(argv: list[str] | None = None) -> int:
     load_experiments = [experiment for experiment in selected if experiment.kind == "load"]
     results: list[dict[str, Any]] = []
     wall = time.monotonic()
-    environment.BANK_DB, environment.CORE_DB = BANK_DB, CORE_DB
     secret_values = environment.random_secrets()
     from config.settings.outbox import OUTBOX_BATCH_SIZE
 
-    bench_env = environment.BenchEnvironment(redis_db=REDIS_DB, core_port=environment.free_port(),
-                                             batch_size=OUTBOX_BATCH_SIZE)
-    env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.resilience.settings",
-           "BANK_VAR_DIR": str(run_dir / "var"), "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    world_env = environment.WorldEnvironment(
+        bank_db=BANK_DB, core_db=CORE_DB, redis_db=REDIS_DB, core_port=environment.free_port(),
+        batch_size=OUTBOX_BATCH_SIZE, settings_module="resilience.settings", var_dir=run_dir / "var")
+    env = {**world_env.child_env(secret_values), "ALLOWED_HOSTS": "127.0.0.1,localhost",
            # The read throttle (per customer) is off like the login one: the load's 10 customers read far more
            # often than a person does, and a 429 there would measure the throttle, not the fault.
            "JWT_ACCESS_TOKEN_MINUTES": "600", "THROTTLE_LOGIN_RATE": "", "THROTTLE_READ_RATE": "",
@@ -746,13 +746,13 @@ def main(argv: list[str] | None = None) -> int:
            "CELERY_BEAT_SCHEDULE_FILENAME": str(run_dir / "var" / "celerybeat-schedule")}
     log(f"resilience run {stamp}: {', '.join(experiment.id for experiment in selected)} "
         f"({'quick' if args.quick else 'full'}); databases {BANK_DB}, {CORE_DB}; redis db {REDIS_DB}; out {run_dir}")
-    from bench import report as bench_report
+    from resilience.run_facts import git_commit, machine_info
 
     result_path = out_dir / f"resilience-{stamp}{'-quick' if args.quick else ''}.json"
     record: dict[str, Any] = {
         "started_at": started_at.isoformat(timespec="seconds"), "quick": args.quick,
-        "commit": bench_report.git_commit(),
-        "machine": bench_report.machine_info(), "stack": {
+        "commit": git_commit(),
+        "machine": machine_info(), "stack": {
             "web": f"gunicorn gthread {WEB_WORKERS} workers × {WEB_THREADS} threads, keep-alive 30 s",
             "workers": f"celery core -c {CORE_CONCURRENCY}; celery notify,default -c {NOTIFY_CONCURRENCY}; beat",
             "core_mock": "gunicorn gthread 2 × 8 (own process, fault switch on)",
@@ -769,17 +769,17 @@ def main(argv: list[str] | None = None) -> int:
     stack_error = ""
     if load_experiments:
         try:
-            environment.databases_recreate()
+            environment.databases_recreate((BANK_DB, CORE_DB))
         except Exception as exc:  # noqa: BLE001
             stack_error = f"could not start PostgreSQL databases {BANK_DB}/{CORE_DB}: {exc}"
         if not stack_error:
             try:
                 environment.django_prepare(env)
-                environment.redis_flush(bench_env.broker_url)
+                environment.redis_flush(world_env.broker_url)
             except Exception as exc:  # noqa: BLE001
                 stack_error = f"could not prepare Django/Redis (migrate, seed_core, flush db {REDIS_DB}): {exc}"
     with Processes(log_dir=run_dir / "logs", env=env) as procs:
-        harness = Harness(procs=procs, env=env, bench_env=bench_env, control_key=secret_values["CORE_MOCK_CONTROL_KEY"],
+        harness = Harness(procs=procs, env=env, world_env=world_env, control_key=secret_values["CORE_MOCK_CONTROL_KEY"],
                           run_dir=run_dir, quick=args.quick)
         try:
             if load_experiments and not stack_error:
@@ -816,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             procs.stop_all()
             if load_experiments and not stack_error:
-                environment.redis_flush(bench_env.broker_url)
+                environment.redis_flush(world_env.broker_url)
     for experiment in selected:
         if experiment.kind == "load":
             continue

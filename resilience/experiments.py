@@ -2,8 +2,8 @@
 switch), rollback, and pass criteria that a run evaluates to PASS/FAIL each.
 
 A load experiment runs W0 for `duration_s`; its `steps` fire at an anchor (`start`, `fault_start`, `fault_end`)
-plus an offset. The harness (bench/resilience/harness.py) implements every `action` named here; metrics are
-computed by bench/resilience/analysis.py under the dotted names the criteria use. Static experiments call a
+plus an offset. The harness (resilience/harness.py) implements every `action` named here; metrics are
+computed by resilience/analysis.py under the dotted names the criteria use. Static experiments call a
 function of another module (`call`, imported lazily when the experiment runs): if the import fails the verdict
 is "NOT RUN: <reason>".
 """
@@ -194,7 +194,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         dimension="blast radius",
         hypothesis="Transfers complete at the baseline rate; the mail rows dead-letter; after the fix, replay sends "
                    "exactly one mail per completed transfer.",
-        method="W0; a flag makes the `notify_transfer_completed` handler raise (bench/resilience/apps.py) for the "
+        method="W0; a flag makes the `notify_transfer_completed` handler raise (resilience/fault_switches.py) for the "
                "fault window; after it, every dead-lettered mail row is replayed through "
                "POST /v1/admin/outbox/{id}/replay.",
         rollback="Flag off (the 'fix'), replay of the dead letters.",
@@ -311,7 +311,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         id="E9", title="Runtime coupling: the create_account consumer stopped under W0", dimension="coupling",
         hypothesis="With account provisioning stopped, balance, history and transfers stay at their baseline; "
                    "approved applications wait in CONFIRMED and complete once the consumer runs again.",
-        method="W0; the `create_account` handler defers every claimed row (bench/resilience/apps.py: as if its "
+        method="W0; the `create_account` handler defers every claimed row (resilience/fault_switches.py: as if its "
                "consumer were stopped) for the fault window (5 minutes in the full run).",
         rollback="Consumer on again; the waiting rows drain.",
         original="The account-opening Lambdas are separate: transfers and balance are untouched (the "
@@ -380,7 +380,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     # --- static / consistency experiments: functions of another module, run without the stack --------------
     Experiment(
         id="E7", title="Static coupling: import-linter contracts and cross-app import edges", dimension="coupling",
-        kind="static", call="bench.resilience.static:e7_coupling",
+        kind="static", call="resilience.static:e7_coupling",
         hypothesis="Apps import each other only through services/events modules; nothing imports corebanking_mock.",
         method="import-linter contracts; count of cross-app import edges.", rollback="None.",
         original="Separate repositories and Lambdas: no code coupling, coupling moves to events and HTTP contracts.",
@@ -388,7 +388,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E10", title="Test cost: full suite vs per-app suites vs a one-app change", dimension="flexibility",
-        kind="static", call="bench.resilience.static:e10_test_cost", call_kwargs={"quick": False},
+        kind="static", call="resilience.static:e10_test_cost", call_kwargs={"quick": False},
         call_kwargs_quick={"quick": True},
         hypothesis="The full suite is fast enough to run on every change.", method="Wall time of pytest selections.",
         rollback="None.", original="Per-service suites; the full system needs a deployed environment.",
@@ -397,7 +397,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E13", title="Inventory of moving parts against the original", dimension="complexity", kind="static",
-        call="bench.resilience.static:e13_inventory",
+        call="resilience.static:e13_inventory",
         hypothesis="Fewer deployable units, resources and network hops; one writer of transfer state.",
         method="Count deployable units, infrastructure resources, hops and writers per transfer.", rollback="None.",
         original="About 18 functions + the core API function, 10 tables (3 in core), 2 queues + 2 DLQs, 1 bus with "
@@ -406,7 +406,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E15", title="Code size: reliability machinery vs business code", dimension="complexity", kind="static",
-        call="bench.resilience.static:e15_code_size",
+        call="resilience.static:e15_code_size",
         hypothesis="The monolith still needs the external-leg machinery (outbox, idempotency, saga) but no "
                    "internal hops.", method="Lines of code per category.", rollback="None.",
         original="Outbox tables, stream processors and DLQ plumbing per service.",
@@ -414,7 +414,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E16", title="Internal atomicity: aborts at random points inside command and result transactions",
-        dimension="consistency", kind="static", call="bench.resilience.atomicity:e16_atomicity", in_quick=True,
+        dimension="consistency", kind="static", call="resilience.atomicity:e16_atomicity", in_quick=True,
         call_kwargs={"runs": 1000}, call_kwargs_quick={"runs": 100},
         hypothesis="0 events without their outbox row, 0 outbox rows without their event, 0 read-model drift.",
         method="Abort the process at random points inside the transactions; check afterwards.", rollback="None.",

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 BUSINESS_APPS = ("accounts", "transfers", "balance", "auth_app")
 PROJECT_APPS = (*BUSINESS_APPS, "outbox", "corebanking_mock")
@@ -705,7 +705,7 @@ def e15_code_size() -> dict[str, Any]:
     notes += [
         "Lines = non-blank lines holding code (comments excluded; docstrings counted, also reported without). "
         "Migrations and tests are excluded. The file sets are RELIABILITY_FILES / RELIABILITY_PARTS / BUSINESS_FILES "
-        "at the top of bench/resilience/static.py.",
+        "at the top of resilience/static.py.",
         f"Reliability machinery {reliability} lines vs business {business}: the outbox, relay, idempotency, saga "
         "steps and the core client remain because core banking is external; internal hops need no code "
         f"({internal_hop_lines} lines in modules that use an HTTP client, other than the core adapters "
