@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from resilience import metrics as m
-from resilience.experiments import Timing
+from resilience.criteria import Timing
 
 TRANSFER_ENDPOINTS = ("transfer", "transfer_dup")
 
