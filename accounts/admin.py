@@ -24,9 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, services
 from accounts.models import Application, ApplicationStatus
-from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin, actor_for_user
+from config.admin_mixins import AsOfAdminMixin, ReadOnlyAdminMixin
+from config.audit import actor_for_user
 from config.errors import ApplicationError
-from outbox.selectors import events_for_aggregate
+from outbox.eventstore.selectors import events_for_aggregate
 
 DEV_MAILS_LIMIT = 50
 

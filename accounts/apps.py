@@ -12,10 +12,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import events as ev
-        from accounts.checks import register_accounts_checks
-        from accounts.handlers import handlers_register
+        from accounts.invariants import register_accounts_checks
+        from accounts.outbox_handlers import handlers_register
         from accounts.projections import PROJECTION_NAME, application_project, application_projection_reset
-        from outbox.registry import register_aggregate, register_projection
+        from outbox.eventstore.registry import register_aggregate, register_projection
 
         register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=ev.application_fold,
                            initial_state=ev.application_initial_state)

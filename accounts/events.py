@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from outbox.models import Event
+from outbox.eventstore.models import Event
 
 AGGREGATE_TYPE = "account_opening"
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Application
-from outbox.models import Event
+from outbox.eventstore.models import Event
 
 PROJECTION_NAME = "accounts.application_row"
 

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Application, ApplicationStatus
-from outbox.models import Event
-from outbox.selectors import aggregate_load, events_for_aggregate
+from outbox.eventstore.models import Event
+from outbox.eventstore.selectors import aggregate_load, events_for_aggregate
 
 
 def application_get(*, application_id: str) -> Application | None:

@@ -8,7 +8,7 @@ Commands called by people (submit, approve, reject, retry) open a durable transa
 services (`application_receipt_notified`, `application_complete`, `application_completion_notified`,
 `application_provisioning_fail`) run inside the relay's settle transaction, so they open a savepoint.
 The temporary password is never handled here: the login is created with an unusable password and the
-completion mail handler issues the password (accounts/handlers.py).
+completion mail handler issues the password (accounts/outbox_handlers.py).
 """
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ from config.api import iso_time
 from config.errors import ApplicationError, ConflictError, NotFoundError
 from config.observability import tracing
 from config.observability.logs import log_context_bind
-from outbox.idempotency import request_idempotency_claim, request_idempotency_store
+from outbox.eventstore.services import NewEvent, event_append
 from outbox.models import OutboxMessage
-from outbox.services import NewEvent, event_append, outbox_enqueue, outbox_replay
+from outbox.request_idempotency import request_idempotency_claim, request_idempotency_store
+from outbox.services import outbox_enqueue, outbox_replay
 
 logger = logging.getLogger("bank.accounts")
 

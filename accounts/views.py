@@ -18,7 +18,7 @@ from accounts import services
 from accounts.forms import TERMS_VERSION, WIRE_NAMES, ContactForm, PersonalForm, TermsConsentForm
 from accounts.validation import ApplicationInvalidError, application_input_parse
 from config.errors import ApplicationError
-from outbox.idempotency import request_fingerprint
+from outbox.request_idempotency import request_fingerprint
 
 DRAFT_KEY = "application_draft"
 DONE_KEY = "application_done"

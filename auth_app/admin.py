@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from auth_app.models import LoginSession, User
 from auth_app.services import login_session_end
-from config.admin import ChangelistFilterGuardMixin
+from config.admin_mixins import ChangelistFilterGuardMixin
 
 
 @admin.register(User)

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from auth_app.client_address import client_ip_address
 from auth_app.demo import DEMO_CUSTOMERS, DEMO_STAFF_LOGIN
 from auth_app.errors import (
     AccountDisabled,
@@ -33,7 +34,6 @@ from auth_app.errors import (
     PasswordRejected,
 )
 from auth_app.models import LoginSession, new_public_id
-from auth_app.net import client_ip_address
 from auth_app.tokens import token_issue_for_session
 
 logger = logging.getLogger("bank.auth")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from auth_app.net import client_ip_address
+from auth_app.client_address import client_ip_address
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

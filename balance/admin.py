@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from balance.selectors import account_as_of
-from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin
+from config.admin_mixins import AsOfAdminMixin, ReadOnlyAdminMixin
 
 POSTINGS_SHOWN_AS_OF = 50
 

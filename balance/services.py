@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from config.errors import NotFoundError
 from config.observability import metrics
-from outbox import core_client
+from outbox.core_banking import client as core_client
 
 logger = logging.getLogger("bank.balance")
 

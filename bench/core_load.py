@@ -16,8 +16,8 @@ ROUTES = ("withdraw", "deposit")
 
 
 def core_call(route: str, *, account_id: str, idempotency_key: str):
-    """One 1-yen withdraw or deposit through outbox/core_client.py."""
-    from outbox import core_client
+    """One 1-yen withdraw or deposit through outbox/core_banking/client.py."""
+    from outbox.core_banking import client as core_client
 
     if route == "withdraw":
         return core_client.withdraw(account_id=account_id, amount=1, description="bench", target_account_id="",

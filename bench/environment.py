@@ -40,7 +40,7 @@ def databases_recreate() -> None:
 def core_accounts_create(count: int) -> list[str]:
     """Open `count` accounts on the running core mock (POST /api/accounts; each gets the opening credit), so the
     1-yen movements spread over many rows instead of queueing on one account's row lock."""
-    from outbox import core_client
+    from outbox.core_banking import client as core_client
 
     run = uuid.uuid4().hex[:8]
     account_ids = []

@@ -1,7 +1,7 @@
 """Outbox handlers of the benchmark: `bench.noop` (does nothing) and `bench.core_deposit` (one core HTTP call)."""
 from __future__ import annotations
 
-from outbox import core_client
+from outbox.core_banking import client as core_client
 from outbox.models import OutboxMessage
 from outbox.registry import Delivery, register_handler
 

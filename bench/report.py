@@ -24,7 +24,7 @@ PROFILE_WATCHED = (
     "celery/fixups/django.py:close_database",
     "django/db/backends/base/base.py:.connect",
     "django/db/models/query.py:__iter__",
-    "outbox/core_client.py:_call",
+    "outbox/core_banking/client.py:_call",
 )
 
 

@@ -67,13 +67,14 @@ RELAY_PROFILE_WATCHED = (
     *relay_report.PROFILE_WATCHED, "outbox/relay.py:start", "outbox/relay.py:drain",
     "transfers/services/legs.py:transfer_leg_start", "transfers/services/legs.py:transfer_withdrawal_record",
     "transfers/services/legs.py:transfer_deposit_record",
-    "outbox/services.py:event_append", "outbox/services.py:outbox_enqueue", "balance/services.py:posting_apply",
+    "outbox/eventstore/services.py:event_append", "outbox/services.py:outbox_enqueue",
+    "balance/services.py:posting_apply",
     "transfers/projections.py:transfer_projection_apply_batch", "outbox/mail.py:deliver",
     "django/db/backends/utils.py:execute", "django/db/transaction.py:__exit__", "httpx/_client.py:send",
 )
 PROFILE_WATCHED = (
     "transfers/services/request.py:transfer_request", "transfers/services/request.py:_daily_total",
-    "outbox/services.py:event_append", "outbox/services.py:outbox_enqueue", "outbox/tasks.py:relay_nudge",
+    "outbox/eventstore/services.py:event_append", "outbox/services.py:outbox_enqueue", "outbox/tasks.py:relay_nudge",
     "auth_app/authentication.py:authenticate", "rest_framework/views.py:dispatch",
     "django/core/handlers/base.py:_get_response", "django/db/backends/utils.py:execute",
     "gunicorn/workers/gthread.py:handle",

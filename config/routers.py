@@ -1,7 +1,7 @@
 """Keep the core-banking mock on its own database alias, and everything else off it.
 
 No other app's ORM can read or write the mock's tables: they live in another database, and
-cross-database relations are refused. Other apps reach the mock only over HTTP (outbox/core_client.py).
+cross-database relations are refused. Other apps reach the mock only over HTTP (outbox/core_banking/client.py).
 """
 CORE_APP_LABEL = "corebanking_mock"
 CORE_DB_ALIAS = "core"

@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from auth_app.views import api_route_missing, config_json
-from config.admin_site import core_faults_view
+from config.core_faults_page import core_faults_view
 from config.health import web_healthz
 from config.observability.views import bank_metrics
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("metrics", bank_metrics, name="metrics"),
     path("config.json", config_json, name="config-json"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Staff-only test tool: the core-banking mock's fault injection (config/admin_site.py).
+    # Staff-only test tool: the core-banking mock's fault injection (config/core_faults_page.py).
     path("admin/core-faults/", admin.site.admin_view(core_faults_view), name="core-faults"),
     path("admin/", admin.site.urls),
     path("v1/", include("config.api_urls")),

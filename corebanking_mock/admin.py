@@ -1,7 +1,7 @@
 """Read-only admin lists of the core-banking mock's rows (changes go through the mock's API only)."""
 from django.contrib import admin
 
-from config.admin import ChangelistFilterGuardMixin
+from config.admin_mixins import ChangelistFilterGuardMixin
 from corebanking_mock.models import Account, Customer, FaultSetting, IdempotencyRecord, Posting
 
 

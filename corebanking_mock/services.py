@@ -42,7 +42,7 @@ from corebanking_mock.models import (
     Posting,
     PostingType,
 )
-from corebanking_mock.wire import account_to_wire, customer_to_wire
+from corebanking_mock.response_bodies import account_to_wire, customer_to_wire
 
 logger = logging.getLogger("bank.corebanking_mock")
 

@@ -13,10 +13,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyAdminMixin, actor_for_user
+from config.admin_mixins import ReadOnlyAdminMixin
+from config.audit import actor_for_user
 from config.errors import ApplicationError
 from outbox import selectors, services
-from outbox.models import Event, OutboxAttempt, OutboxMessage, OutboxStatus, SentMail
+from outbox.eventstore.models import Event
+from outbox.models import OutboxAttempt, OutboxMessage, OutboxStatus, SentMail
 
 
 @admin.register(Event)

@@ -8,6 +8,6 @@ class OutboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from outbox.checks import register_outbox_checks
+        from outbox.invariants import register_outbox_checks
 
         register_outbox_checks()

@@ -15,7 +15,7 @@ the relay's short claim or settle transaction, so they may append events and enq
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -23,18 +23,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from outbox.models import Event, OutboxMessage
-
-State = Any
-FoldFunction = Callable[[State, "Event"], State]
+    from outbox.models import OutboxMessage
 
 
-class UnknownAggregateTypeError(LookupError):
-    """No app declared this aggregate type."""
 
 
-class UndeclaredEventTypeError(ValueError):
-    """The event type is not in the closed set its aggregate kind declared."""
+
 
 
 class UnknownMessageKindError(LookupError):
@@ -44,51 +38,14 @@ class UnknownMessageKindError(LookupError):
 # --- aggregates -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AggregateType:
-    """An aggregate kind: its closed set of event types and how its state is folded from events.
-
-    `fold(state, event) -> state` must be pure and deterministic, and the state JSON-native
-    (dict/list/str/int/bool/None) so a snapshot round-trips to an equal value.
-    """
-
-    name: str
-    event_types: frozenset[str]
-    fold: FoldFunction
-    initial_state: Callable[[], State]
-    snapshot_every: int | None = None
 
 
-_aggregates: dict[str, AggregateType] = {}
 
 
-def register_aggregate(aggregate_type: str, *, event_types: Iterable[str], fold: FoldFunction,
-                       initial_state: Callable[[], State], snapshot_every: int | None = None) -> AggregateType:
-    """Declare an aggregate kind. `snapshot_every=N` stores a snapshot every N versions (optional)."""
-    declared = AggregateType(name=aggregate_type, event_types=frozenset(event_types), fold=fold,
-                             initial_state=initial_state, snapshot_every=snapshot_every)
-    if not declared.event_types:
-        raise ImproperlyConfigured(f"Aggregate type {aggregate_type!r} declares no event types.")
-    if snapshot_every is not None and snapshot_every < 1:
-        raise ImproperlyConfigured("snapshot_every must be a positive number of versions.")
-    existing = _aggregates.get(aggregate_type)
-    if existing is not None and existing != declared:
-        raise ImproperlyConfigured(f"Aggregate type {aggregate_type!r} is already registered differently.")
-    _aggregates[aggregate_type] = declared
-    return declared
 
 
-def aggregate_type_get(aggregate_type: str) -> AggregateType:
-    """The declared aggregate kind, or UnknownAggregateTypeError."""
-    try:
-        return _aggregates[aggregate_type]
-    except KeyError:
-        raise UnknownAggregateTypeError(f"Aggregate type {aggregate_type!r} is not registered.") from None
 
 
-def unregister_aggregate(aggregate_type: str) -> None:
-    """Remove a declaration (test support)."""
-    _aggregates.pop(aggregate_type, None)
 
 
 # --- message handlers ---------------------------------------------------------------------------------
@@ -226,57 +183,13 @@ def unregister_handler(kind: str) -> None:
 # --- projections --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Projection:
-    """A read model fed by events in the appending transaction; `reset` empties it for a rebuild."""
-
-    name: str
-    apply: Callable[[Event], None]
-    reset: Callable[[], None]
-    aggregate_types: frozenset[str] | None = None
-    # Optional: fold one append's events (same aggregate, version order) with one read and one write
-    # instead of one of each per event. `event_append` prefers it; rebuilds use `apply`.
-    apply_batch: Callable[[Sequence[Event]], None] | None = None
-
-    def apply_appended(self, events: Sequence[Event]) -> None:
-        """Fold the events of one append (inside the appending transaction)."""
-        if self.apply_batch is not None:
-            self.apply_batch(events)
-            return
-        for event in events:
-            self.apply(event)
-
-    def follows(self, aggregate_type: str) -> bool:
-        return self.aggregate_types is None or aggregate_type in self.aggregate_types
 
 
-_projections: dict[str, Projection] = {}
 
 
-def register_projection(name: str, *, apply: Callable[[Event], None], reset: Callable[[], None],
-                        aggregate_types: Iterable[str] | None = None,
-                        apply_batch: Callable[[Sequence[Event]], None] | None = None) -> Projection:
-    """Register a projection; `apply(event)` runs for each appended event of the followed aggregate types."""
-    projection = Projection(name=name, apply=apply, reset=reset,
-                            aggregate_types=frozenset(aggregate_types) if aggregate_types is not None else None,
-                            apply_batch=apply_batch)
-    existing = _projections.get(name)
-    if existing is not None and existing != projection:
-        raise ImproperlyConfigured(f"A projection named {name!r} is already registered.")
-    _projections[name] = projection
-    return projection
 
 
-def projections_for(aggregate_type: str) -> list[Projection]:
-    """Projections following `aggregate_type`, in registration order."""
-    return [projection for projection in _projections.values() if projection.follows(aggregate_type)]
 
 
-def projection_list() -> list[Projection]:
-    """Every registered projection, in registration order."""
-    return list(_projections.values())
 
 
-def unregister_projection(name: str) -> None:
-    """Remove a projection (test support)."""
-    _projections.pop(name, None)

@@ -41,7 +41,7 @@ from django.db import transaction
 from config.observability import metrics, tracing
 from config.observability.logs import correlation_fields_for_aggregate, log_context
 from outbox import registry, sql
-from outbox.breaker import CircuitBreaker, core_breaker
+from outbox.core_banking.breaker import CircuitBreaker, core_breaker
 from outbox.models import AttemptOutcome, OutboxMessage, OutboxStatus
 from outbox.registry import Delivery, DeliveryOutcome, RegisteredHandler
 from outbox.services import message_dead_letter_alert
@@ -256,7 +256,7 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     lease_seconds = lease_seconds or settings.OUTBOX_LEASE_SECONDS
     result = DrainResult(queue=queue, batch_size=batch_size)
-    breaker = core_breaker() if queue == settings.OUTBOX_CORE_QUEUE else None  # R18
+    breaker = core_breaker() if queue == settings.OUTBOX_CORE_QUEUE else None  # core deliveries only
     while max_batches is None or result.batches < max_batches:
         token = worker_id or worker_id_new()
         claimed_at = time.monotonic()

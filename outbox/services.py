@@ -8,33 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 
-from config.errors import ConcurrencyError, ConflictError, NotFoundError
+from config.errors import ConflictError, NotFoundError
 from config.observability import tracing
-from outbox import registry, sql
-from outbox.models import (
-    AttemptOutcome,
-    Event,
-    OutboxAttempt,
-    OutboxMessage,
-    OutboxStatus,
-    Snapshot,
-)
+from outbox import registry
+from outbox.eventstore.services import require_atomic
+from outbox.models import AttemptOutcome, OutboxAttempt, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger("bank.outbox")
 
-EVENT_SCHEMA_VERSION = "1.0"
 
 
-class TransactionRequiredError(RuntimeError):
-    """The service must run inside the caller's `transaction.atomic()` block."""
 
 
 class DuplicateOutboxKeyError(ConflictError):
@@ -49,117 +39,20 @@ class NotDeadLetteredError(ConflictError):
     code = "OUTBOX_NOT_DEAD_LETTER"
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """An event to append: its type (from the aggregate's closed set), payload and display fields.
-
-    `metadata` adds keys to the stored metadata (e.g. `processHistoryEntry`); the standard keys
-    (correlationId, causationId, actor, eventVersion, timestamp) are always set by `event_append`.
-    """
-
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
-    status: str = ""
-    leg: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _iso_utc(value: dt.datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the JavaScript toISOString() form the original clients read."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def _require_atomic(service: str) -> None:
-    if not connection.in_atomic_block:
-        raise TransactionRequiredError(f"{service} must run inside transaction.atomic().")
 
 
-def _aggregate_head(aggregate_id: str) -> tuple[int, str | None]:
-    """(current version, aggregate type) of an aggregate; (0, None) when it has no events."""
-    head = (Event.objects.filter(aggregate_id=aggregate_id).order_by("-version")
-            .values_list("version", "aggregate_type").first())
-    return head if head is not None else (0, None)
 
 
-def _aggregate_check(aggregate_id: str, *, aggregate_type: str, expected_version: int) -> None:
-    """ValueError when the aggregate is of another type, ConcurrencyError when it is not at expected_version."""
-    current_version, stored_type = _aggregate_head(aggregate_id)
-    if stored_type is not None and stored_type != aggregate_type:
-        raise ValueError(f"Aggregate {aggregate_id!r} is a {stored_type!r}, not a {aggregate_type!r}.")
-    if current_version != expected_version:
-        raise _version_conflict(aggregate_id, expected_version=expected_version, current_version=current_version)
 
 
-def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
-                 actor: str, correlation_id: str, causation_id: str | None = None) -> list[Event]:
-    """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
-
-    Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
-    stale or a concurrent writer won the (aggregate_id, version) race, UndeclaredEventTypeError for a
-    type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
-    Takes no lock shared with other aggregates: global positions come from a sequence (PostgreSQL) or from the
-    counter row that SQLite's single writer owns anyway; see sql.positions_allocate.
-    """
-    _require_atomic("event_append")
-    aggregate = registry.aggregate_type_get(aggregate_type)
-    for new_event in events:
-        if new_event.type not in aggregate.event_types:
-            raise registry.UndeclaredEventTypeError(
-                f"Event type {new_event.type!r} is not declared for aggregate type {aggregate_type!r}.")
-    if not events:
-        return []
-
-    # A new aggregate (expected_version 0) skips the read: the unique (aggregate_id, version) index refuses
-    # version 1 of an existing aggregate, and the except branch below names the conflict. One round trip
-    # less while the caller holds its row locks (every accepted transfer starts an aggregate).
-    if expected_version != 0:
-        _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
-
-    try:
-        # Savepoint: a lost race leaves the caller's transaction usable (and, on SQLite, returns the positions).
-        with transaction.atomic():
-            positions, recorded_at = sql.positions_allocate(len(events))
-            base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
-                             "eventVersion": EVENT_SCHEMA_VERSION, "timestamp": _iso_utc(recorded_at)}
-            rows = [
-                Event(position=positions[index], aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                      version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
-                      leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata},
-                      recorded_at=recorded_at)
-                for index, new_event in enumerate(events)
-            ]
-            Event.objects.bulk_create(rows)
-    except IntegrityError:
-        _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
-        raise  # not a version race: a real integrity problem
-
-    for projection in registry.projections_for(aggregate_type):
-        projection.apply_appended(rows)
-    every = aggregate.snapshot_every
-    if every and rows[-1].version // every > expected_version // every:
-        snapshot_save(aggregate_id=aggregate_id)
-    return rows
 
 
-def _version_conflict(aggregate_id: str, *, expected_version: int, current_version: int) -> ConcurrencyError:
-    return ConcurrencyError(
-        f"Aggregate {aggregate_id} is at version {current_version}, not {expected_version}.",
-        extra={"aggregateId": aggregate_id, "expectedVersion": expected_version, "currentVersion": current_version},
-    )
 
 
-def snapshot_save(*, aggregate_id: str) -> Snapshot | None:
-    """Store the current folded state of an aggregate as a snapshot (no-op if it has no events or one exists)."""
-    from outbox.selectors import aggregate_load
-
-    loaded = aggregate_load(aggregate_id=aggregate_id)
-    if loaded is None:
-        return None
-    snapshot, _ = Snapshot.objects.get_or_create(
-        aggregate_id=aggregate_id, version=loaded.version,
-        defaults={"aggregate_type": loaded.aggregate_type, "state": loaded.state},
-    )
-    return snapshot
 
 
 def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int | None = None,
@@ -173,7 +66,7 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
     `key` raises DuplicateOutboxKeyError (409): the key names one unit of work, so a repeat means the
     caller's transaction must roll back. Raises TransactionRequiredError outside an atomic block.
     """
-    _require_atomic("outbox_enqueue")
+    require_atomic("outbox_enqueue")
     handler = registry.handler_get(kind)
     next_attempt_at = Now() if delay_seconds <= 0 else Now() + dt.timedelta(seconds=delay_seconds)
     try:
@@ -247,7 +140,7 @@ def outbox_resolve(*, message_id: int, actor: str, note: str) -> bool:
     Runs inside the caller's transaction, the one that records the resolution (saga events), so the row
     closes if and only if the resolution commits. Returns False when the row was not dead-lettered.
     """
-    _require_atomic("outbox_resolve")
+    require_atomic("outbox_resolve")
     message = OutboxMessage.objects.select_for_update().filter(id=message_id, status=OutboxStatus.FAILED).first()
     if message is None:
         return False
@@ -325,30 +218,6 @@ def outbox_pull_forward(*, queue: str) -> int:
             .update(next_attempt_at=Now(), updated_at=Now()))
 
 
-def projections_rebuild(*, names: Iterable[str] | None = None, chunk_size: int = 2000) -> dict[str, int]:
-    """Reset the named (default: all) projections and replay every event in position order through them.
-
-    Blocks event appends for the whole rebuild (sql.events_lock_against_appends), so the result equals the
-    incremental state. Returns events applied per projection.
-    """
-    selected = registry.projection_list()
-    if names is not None:
-        wanted = set(names)
-        unknown = wanted - {projection.name for projection in selected}
-        if unknown:
-            raise LookupError(f"Unknown projection(s): {', '.join(sorted(unknown))}")
-        selected = [projection for projection in selected if projection.name in wanted]
-    counts = {projection.name: 0 for projection in selected}
-    with transaction.atomic(durable=True):
-        sql.events_lock_against_appends()
-        for projection in selected:
-            projection.reset()
-        for event in Event.objects.order_by("position").iterator(chunk_size=chunk_size):
-            for projection in selected:
-                if projection.follows(event.aggregate_type):
-                    projection.apply(event)
-                    counts[projection.name] += 1
-    return counts
 
 
 @dataclass(frozen=True)
@@ -376,9 +245,3 @@ def outbox_stuck_check(*, threshold_seconds: float) -> StuckReport:
                        lagging=lagging, dead_letter_ids=dead_ids)
 
 
-__all__ = [
-    "NewEvent", "event_append", "snapshot_save", "outbox_enqueue", "outbox_replay", "outbox_resolve",
-    "outbox_reclaim_expired",
-    "outbox_pull_forward", "projections_rebuild", "outbox_stuck_check", "DuplicateOutboxKeyError",
-    "NotDeadLetteredError", "TransactionRequiredError",
-]

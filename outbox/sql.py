@@ -48,87 +48,14 @@ def db_now() -> dt.datetime:
         return _sqlite_datetime(cursor.fetchone()[0])
 
 
-POSITION_SEQUENCE = "outbox_event_position_seq"
 
 
-def positions_allocate(count: int) -> tuple[list[int], dt.datetime]:
-    """Take `count` global positions for events about to be inserted; returns them (ascending) and the database
-    time.
-
-    PostgreSQL: numbers from a sequence, one statement, no lock. Concurrent appenders therefore never wait for
-    each other here, but their positions are neither gap-free (a rolled-back append keeps its numbers) nor in
-    commit order (a transaction that took a lower number may commit later). Readers that follow the log use
-    `events_after` (outbox/selectors.py), which reads in commit order behind a snapshot barrier instead of by
-    position alone.
-    SQLite: a single-row counter, `UPDATE … RETURNING`. IMMEDIATE transactions already serialise every writer
-    on the database lock, so the row costs nothing more, and positions stay gap-free in commit order.
-    """
-    with connection.cursor() as cursor:
-        if is_postgres():
-            cursor.execute(f"SELECT nextval('{POSITION_SEQUENCE}'), clock_timestamp() "
-                           "FROM generate_series(1, %s)", [count])
-            rows = cursor.fetchall()
-            return sorted(int(row[0]) for row in rows), rows[0][1]
-        update = f"UPDATE outbox_event_position SET value = value + %s WHERE id = 1 RETURNING value, {_SQLITE_NOW}"
-        cursor.execute(update, [count])
-        row = cursor.fetchone()
-        if row is None:
-            # First append (or the table was flushed): create the counter at the current maximum.
-            cursor.execute(
-                "INSERT INTO outbox_event_position (id, value) "
-                "SELECT 1, COALESCE(MAX(position), 0) FROM outbox_event WHERE 1 = 1 ON CONFLICT (id) DO NOTHING"
-            )
-            cursor.execute(update, [count])
-            row = cursor.fetchone()
-    last_position = int(row[0])
-    return list(range(last_position - count + 1, last_position + 1)), _sqlite_datetime(row[1])
 
 
-def events_lock_against_appends() -> None:
-    """Block new event appends until this transaction ends (projection rebuilds).
-
-    PostgreSQL: SHARE mode on the event table conflicts with the ROW EXCLUSIVE lock every INSERT takes, and waits
-    for appends already in progress to commit first. SQLite: nothing to do; the IMMEDIATE transaction already
-    holds the database's write lock.
-    """
-    if is_postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE outbox_event IN SHARE MODE")
 
 
-@dataclass(frozen=True)
-class EventCursor:
-    """Where a reader of the event log stands: the last event it read, by (writing transaction id, position).
-
-    On SQLite the transaction id is always 0 and the position alone orders the log.
-    """
-
-    transaction_id: int = 0
-    position: int = 0
 
 
-def events_after(cursor: EventCursor, limit: int) -> list[tuple[int, int]]:
-    """(transaction id, event id) of up to `limit` committed events after `cursor`, in commit order.
-
-    PostgreSQL: every event row carries the id of the transaction that wrote it (column `transaction_id`, xid8,
-    default `pg_current_xact_id()`, added by migration 0007). Only events whose writer's id is below the reader's
-    snapshot xmin are returned: every transaction with a lower id has then ended, so no event can still commit
-    "behind" the cursor, and a reader that moves its cursor forward never skips one. Ordering by (transaction id,
-    position) keeps one transaction's events together in append order. The price is latency: a reader waits for
-    the oldest transaction still open, however unrelated.
-    """
-    with connection.cursor() as db_cursor:
-        if is_postgres():
-            db_cursor.execute(
-                "SELECT transaction_id::text::bigint, id FROM outbox_event "
-                "WHERE (transaction_id, position) > (%s::text::xid8, %s) "
-                "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) "
-                "ORDER BY transaction_id, position LIMIT %s",
-                [str(cursor.transaction_id), cursor.position, limit])
-        else:
-            db_cursor.execute("SELECT 0, id FROM outbox_event WHERE position > %s ORDER BY position LIMIT %s",
-                              [cursor.position, limit])
-        return [(int(transaction_id), int(event_id)) for transaction_id, event_id in db_cursor.fetchall()]
 
 
 _OPEN_EARLIER = (

@@ -11,7 +11,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from outbox import checks, idempotency, relay, selectors, services
+from outbox import invariants as checks
+from outbox import relay, selectors, services
+from outbox import request_idempotency as idempotency
 
 logger = logging.getLogger("bank.outbox.tasks")
 

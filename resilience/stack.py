@@ -204,7 +204,7 @@ class Stack:
 
         from auth_app.services import user_register
         from balance.services import account_balance_open, account_sync_from_core
-        from outbox import core_client
+        from outbox.core_banking import client as core_client
 
         run = secrets.token_hex(4)
         password = secrets.token_urlsafe(16)

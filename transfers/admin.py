@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import AsOfAdminMixin, ReadOnlyAdminMixin
-from outbox.selectors import aggregate_load, events_for_aggregate, outbox_trace_id_for_aggregate
+from config.admin_mixins import AsOfAdminMixin, ReadOnlyAdminMixin
+from outbox.eventstore.selectors import aggregate_load, events_for_aggregate
+from outbox.selectors import outbox_trace_id_for_aggregate
 from transfers.models import Transfer, TransferOperatorAction
 
 

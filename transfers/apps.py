@@ -10,9 +10,10 @@ class TransfersConfig(AppConfig):
     def ready(self) -> None:
         """Declare the transfer aggregate, its projection, the saga's outbox handlers and its checks."""
         from outbox import registry
+        from outbox.eventstore import registry as eventstore_registry
         from transfers import events as ev
         from transfers import outbox_handlers as handlers
-        from transfers.checks import register_transfer_checks
+        from transfers.invariants import register_transfer_checks
         from transfers.projections import (
             PROJECTION_NAME,
             transfer_fold,
@@ -22,9 +23,9 @@ class TransfersConfig(AppConfig):
             transfer_projection_reset,
         )
 
-        registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
+        eventstore_registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
                                     initial_state=transfer_initial_state)
-        registry.register_projection(PROJECTION_NAME, apply=transfer_projection_apply,
+        eventstore_registry.register_projection(PROJECTION_NAME, apply=transfer_projection_apply,
                                      apply_batch=transfer_projection_apply_batch,
                                      reset=transfer_projection_reset, aggregate_types={ev.AGGREGATE_TYPE})
         registry.register_handler(ev.KIND_WITHDRAW, handlers.WithdrawHandler())

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from outbox.core_client import CoreResult, Outcome
+from outbox.core_banking.client import CoreResult, Outcome
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from outbox import core_client
-from outbox.core_client import CoreResult
+from outbox.core_banking import client as core_client
+from outbox.core_banking.client import CoreResult
 from outbox.mail import MailContent, MailHandler
 from outbox.models import OutboxMessage
 from outbox.registry import Delivery

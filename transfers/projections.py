@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from outbox.models import Event
+from outbox.eventstore.models import Event
 from transfers import events as ev
 from transfers import saga
 from transfers.models import Transfer

@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import NotFoundError
-from outbox.models import Event
-from outbox.selectors import aggregate_load, events_for_aggregate
+from outbox.eventstore.models import Event
+from outbox.eventstore.selectors import aggregate_load, events_for_aggregate
 from transfers import events as ev
 from transfers import saga
 from transfers.models import Transfer

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import ApplicationError, NotFoundError
 from config.web import customer_required
-from outbox.idempotency import IdempotencyKeyReusedError
+from outbox.request_idempotency import IdempotencyKeyReusedError
 from transfers import events as ev
 from transfers import selectors, services
 from transfers.forms import TransferConfirmForm, TransferForm

@@ -22,11 +22,11 @@ from accounts.validation import RequestBodyMissingError, application_input_parse
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES
 from auth_app.permissions import HasPermission
 from auth_app.throttling import ReadRateThrottle, WriteRateThrottle
-from config.admin import actor_for_user
 from config.api import ROUTER, iso_time
+from config.audit import actor_for_user
 from config.errors import ApplicationError, NotFoundError
 from config.inputs import aware_datetime_parse
-from outbox.idempotency import idempotency_key_validate, request_fingerprint
+from outbox.request_idempotency import idempotency_key_validate, request_fingerprint
 
 APPROVE_PERMISSION = "accounts.approve_application"
 VIEW_PERMISSION = "accounts.view_application"

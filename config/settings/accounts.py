@@ -11,5 +11,5 @@ ACCOUNTS_STUCK_CONFIRMED_MINUTES = env.int("ACCOUNTS_STUCK_CONFIRMED_MINUTES", d
 ACCOUNTS_REJECTION_MAIL = env.bool("ACCOUNTS_REJECTION_MAIL", default=True)
 # Shown in the mails: the bank's name and where online banking (first login) lives.
 ACCOUNTS_BANK_NAME = env.str("ACCOUNTS_BANK_NAME", default="サンプル銀行")
-# Empty: SITE_URL + the login page's path (see accounts.handlers.online_banking_url).
+# Empty: SITE_URL + the login page's path (see accounts.outbox_handlers.online_banking_url).
 ACCOUNTS_ONLINE_BANKING_URL = env.str("ACCOUNTS_ONLINE_BANKING_URL", default="")

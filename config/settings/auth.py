@@ -43,7 +43,7 @@ PUBLIC_API_BASE_URL = env.str("PUBLIC_API_BASE_URL", default="")
 
 # --- Client address --------------------------------------------------------------------------------
 # Number of trusted reverse proxies that append to X-Forwarded-For (0: use REMOTE_ADDR only). Used by
-# the lockout per IP, the login throttle and the session record (auth_app/net.py).
+# the lockout per IP, the login throttle and the session record (auth_app/client_address.py).
 BANK_TRUSTED_PROXY_COUNT = env.int("BANK_TRUSTED_PROXY_COUNT", default=0)
 
 # --- CORS (django-cors-headers, api.md §1.6, §9) ---------------------------------------------------
@@ -75,7 +75,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # reset would also clear the client address's counter, letting an attacker reset it with their own login.
 AXES_RESET_ON_SUCCESS = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_CLIENT_IP_CALLABLE = "auth_app.net.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "auth_app.client_address.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "auth_app.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "loginId", "temporaryPassword",
                              "currentPassword", "newPassword"]

@@ -3,7 +3,7 @@ from config.env import env, env_secret
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# Client side (every app, through outbox/core_client.py).
+# Client side (every app, through outbox/core_banking/client.py).
 CORE_BANKING_URL = env.str("CORE_BANKING_URL", default="http://127.0.0.1:8001")
 CORE_BANKING_API_KEY = env_secret("CORE_BANKING_API_KEY", debug=DEBUG, dev_default="dev-core-key-not-for-production")
 CORE_BANKING_CONNECT_TIMEOUT = env.float("CORE_BANKING_CONNECT_TIMEOUT", default=2.0)

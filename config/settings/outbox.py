@@ -14,8 +14,8 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
 # delay = random(0, min(cap, base * 2 ** (attempt - 1))) seconds, added to the database clock.
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)
 OUTBOX_BACKOFF_CAP_SECONDS = env.float("OUTBOX_BACKOFF_CAP_SECONDS", default=300.0)
-# R18 circuit breaker around core (outbox/breaker.py): after this many consecutive `core` deliveries without a
-# usable answer (connection failure, timeout, 502/503/504) stop calling core for OUTBOX_BREAKER_OPEN_SECONDS,
+# Circuit breaker around core banking (outbox/core_banking/breaker.py): after this many consecutive `core` deliveries
+# without a usable answer (connection failure, timeout, 502/503/504) stop calling core for OUTBOX_BREAKER_OPEN_SECONDS,
 # deferring rows without consuming attempts; then probe /core/health and pull waiting rows forward. 0 disables.
 OUTBOX_BREAKER_FAILURES = env.int("OUTBOX_BREAKER_FAILURES", default=5)
 OUTBOX_BREAKER_OPEN_SECONDS = env.float("OUTBOX_BREAKER_OPEN_SECONDS", default=5.0)

@@ -23,7 +23,7 @@ if not CACHE_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT = None  # tests serve no collected static files
 # The R18 circuit breaker is off in test settings: many tests script consecutive core failures and count the
-# attempts they consume. tests/outbox/relay/test_breaker.py turns it on (production default: 5). A setting, not
+# attempts they consume. tests/outbox/core_banking/test_breaker.py turns it on (production default: 5). A setting, not
 # an environment default, so stacks the tests start with other settings (tests/test_run_stack.py) keep theirs.
 OUTBOX_BREAKER_FAILURES = int(os.environ.get("OUTBOX_BREAKER_FAILURES", "0"))
 

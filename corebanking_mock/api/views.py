@@ -13,7 +13,12 @@ from corebanking_mock import faults, selectors, services
 from corebanking_mock.api.base import CoreApiView, FaultControlApiView
 from corebanking_mock.errors import InjectedFault
 from corebanking_mock.models import DEBIT_POSTING_TYPES, AccountStatus, AccountType, PostingType
-from corebanking_mock.wire import account_to_wire, customer_to_wire, idempotency_record_to_wire, posting_to_wire
+from corebanking_mock.response_bodies import (
+    account_to_wire,
+    customer_to_wire,
+    idempotency_record_to_wire,
+    posting_to_wire,
+)
 
 MAX_AMOUNT_YEN = 10**12
 DEPOSIT_TYPES = (PostingType.TRANSFER_DEPOSIT, PostingType.ATM_DEPOSIT, PostingType.TRANSFER_REFUND)

@@ -10,11 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.admin import actor_for_user
 from config.api import ROUTER, BodylessCommandMixin, iso_time
+from config.audit import actor_for_user
 from config.errors import NotFoundError
 from config.inputs import is_ascii_unsigned_integer
-from outbox import checks, selectors, services
+from outbox import invariants as checks
+from outbox import selectors, services
 from outbox.models import OutboxStatus
 
 MAX_ID = 2**63 - 1

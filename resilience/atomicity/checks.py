@@ -35,8 +35,9 @@ def consistency_check() -> dict[str, Any]:
     from django.db.models import Sum
 
     from balance.models import AccountBalance, TransactionEntry
-    from outbox.checks import invariants_check
-    from outbox.models import Event, OutboxMessage
+    from outbox.eventstore.models import Event
+    from outbox.invariants import invariants_check
+    from outbox.models import OutboxMessage
 
     rows = {row.key: row for row in OutboxMessage.objects.all()}
     events_without_outbox: list[str] = []
@@ -93,7 +94,7 @@ def _projection_rows() -> dict[str, dict[str, dict[str, Any]]]:
 
 def _rebuild_changes() -> list[str]:
     """Replay every event through the registered projections; list the rows the rebuild changed."""
-    from outbox.services import projections_rebuild
+    from outbox.eventstore.services import projections_rebuild
 
     before = _projection_rows()
     projections_rebuild()

@@ -129,7 +129,8 @@ def _state_counts() -> dict[str, Any]:
     from django.db.models import Count
 
     from accounts.models import Application
-    from outbox.models import Event, OutboxMessage
+    from outbox.eventstore.models import Event
+    from outbox.models import OutboxMessage
     from transfers.models import Transfer
 
     return {"events": Event.objects.count(), "outbox_rows": OutboxMessage.objects.count(),

@@ -21,13 +21,15 @@ from resilience.static.common import (
 RELIABILITY_FILES: dict[str, tuple[str, ...]] = {
     "outbox_engine": ("outbox/models.py", "outbox/services.py", "outbox/relay.py", "outbox/sql.py",
                       "outbox/registry.py", "outbox/tasks.py", "outbox/selectors.py", "outbox/mail.py",
-                      "outbox/apps.py", "outbox/__init__.py"),
-    "outbox_operations": ("outbox/admin.py", "outbox/checks.py", "outbox/api/**", "outbox/management/**",
-                          "transfers/checks.py", "accounts/checks.py"),
-    "idempotency": ("outbox/idempotency.py",),
+                      "outbox/apps.py", "outbox/__init__.py", "outbox/eventstore/**",
+                      "outbox/core_banking/__init__.py", "outbox/core_banking/breaker.py"),
+    "outbox_operations": ("outbox/admin.py", "outbox/invariants.py", "outbox/api/**", "outbox/management/**",
+                          "transfers/invariants.py", "accounts/invariants.py"),
+    "idempotency": ("outbox/request_idempotency.py",),
     "saga_and_handlers": ("transfers/saga.py", "transfers/outbox_handlers.py", "transfers/core_answers.py",
-                          "transfers/services/legs.py", "transfers/services/operator.py", "accounts/handlers.py"),
-    "core_client": ("outbox/core_client.py",),
+                          "transfers/services/legs.py", "transfers/services/operator.py",
+                          "accounts/outbox_handlers.py"),
+    "core_client": ("outbox/core_banking/client.py",),
 }
 # Parts of business modules that are saga machinery (top-level names; the rest of the file is business code).
 RELIABILITY_PARTS: dict[str, tuple[str, ...]] = {
@@ -44,7 +46,7 @@ OTHER_FILES: dict[str, tuple[str, ...]] = {
 HTTP_CLIENT_IMPORTS = ("httpx", "requests", "urllib.request", "urllib3", "http.client", "aiohttp")
 # Modules whose HTTP calls go to core banking (the external system), not between our own components: the adapter,
 # and the staff page that drives the core mock's fault switch (test control of the stand-in).
-CORE_ADAPTERS = ("outbox/core_client.py", "config/admin_site.py")
+CORE_ADAPTERS = ("outbox/core_banking/client.py", "config/core_faults_page.py")
 
 
 def _expand(patterns: tuple[str, ...]) -> list[Path]:

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.models import Application
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 
 CHANGELIST = "/admin/accounts/application/"
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from accounts.models import Application
 from accounts.services import application_provisioning_retry
 from corebanking_mock.models import Account, Customer
-from outbox import core_client
-from outbox.core_client import CoreResult, Outcome
-from outbox.models import Event, OutboxMessage
+from outbox.core_banking import client as core_client
+from outbox.core_banking.client import CoreResult, Outcome
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 from outbox.relay import drain
 from tests.fixtures.accounts import ORIGINAL_BODY, password_from_mail
 

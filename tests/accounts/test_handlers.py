@@ -7,7 +7,8 @@ from django.core import mail
 from django.db.models.functions import Now
 
 from accounts.services import application_complete
-from outbox.models import Event, OutboxMessage, SentMail
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage, SentMail
 from outbox.relay import drain
 from tests.fixtures.accounts import password_from_mail
 
@@ -109,7 +110,7 @@ def test_receipt_mail_is_in_english_when_the_applicant_chose_english(submit_appl
 def test_projection_rebuild_equals_the_incremental_rows(completed_application):
     # given
     from accounts.models import Application
-    from outbox.services import projections_rebuild
+    from outbox.eventstore.services import projections_rebuild
 
     drain(queue="notify", max_batches=None)
     before = list(Application.objects.order_by("application_id").values())

@@ -9,7 +9,9 @@ from prometheus_client import REGISTRY
 from accounts.selectors import application_count_by_status
 from config.observability.views import core_metrics_view
 from corebanking_mock.metrics import CoreFaultCollector
-from outbox import breaker, core_client, relay
+from outbox import relay
+from outbox.core_banking import breaker
+from outbox.core_banking import client as core_client
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import Delivery
 from outbox.selectors import outbox_backlog_by_queue

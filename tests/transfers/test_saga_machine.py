@@ -7,7 +7,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from outbox.models import Event
+from outbox.eventstore.models import Event
 from transfers import events as ev
 from transfers import saga
 from transfers.projections import transfer_fold, transfer_initial_state

@@ -295,7 +295,7 @@ def test_apply_submit_without_accepting_the_terms_files_nothing(client, outbox_n
 
 def test_apply_records_the_accepted_terms_in_the_application_event(client, outbox_nudges):
     from accounts.forms import TERMS_VERSION
-    from outbox.models import Event
+    from outbox.eventstore.models import Event
 
     client.post("/apply", PERSONAL)
     client.post("/apply/contact", CONTACT)
@@ -343,7 +343,7 @@ def test_fault_page_shows_and_changes_settings_over_http(client, staff_user, mon
         calls.append((method, path, body))
         return 200, {"groups": {"all": {"down": method == "POST"}}}
 
-    monkeypatch.setattr("config.admin_site._control", fake_control)
+    monkeypatch.setattr("config.core_faults_page._control", fake_control)
     client.force_login(staff_user)
     page = client.get("/admin/core-faults/").content.decode()
     assert "テスト用ツール" in page and "接続可" in page

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from config.api import iso_time
-from outbox.models import Event
+from outbox.eventstore.models import Event
 from transfers import events as ev
 from transfers.selectors import TransferTimeline
 

@@ -14,11 +14,11 @@ from rest_framework.views import APIView
 from auth_app.authentication import STAFF_AUTHENTICATION_CLASSES, CustomerJWTAuthentication
 from auth_app.permissions import HasPermission, IsCustomer, IsStaffUser
 from auth_app.throttling import ReadRateThrottle, WriteRateThrottle
-from config.admin import actor_for_user
 from config.api import QUERY, ROUTER, BodylessCommandMixin, iso_time
+from config.audit import actor_for_user
 from config.errors import ApplicationError, NotFoundError
 from config.inputs import aware_datetime_parse
-from outbox.idempotency import idempotency_key_validate
+from outbox.request_idempotency import idempotency_key_validate
 from transfers import selectors, services
 from transfers.api.timeline import timeline_body
 from transfers.models import Transfer

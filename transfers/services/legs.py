@@ -29,7 +29,8 @@ from django.utils.dateparse import parse_datetime
 from balance.services import Posting, account_hold_release, accounts_lock, posting_apply
 from config.api import iso_time
 from config.observability import metrics
-from outbox.services import NewEvent, event_append, outbox_enqueue
+from outbox.eventstore.services import NewEvent, event_append
+from outbox.services import outbox_enqueue
 from transfers import events as ev
 from transfers import saga
 from transfers.core_answers import LegResult

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from outbox import core_client
+from outbox.core_banking import client as core_client
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_resolve
 from transfers import events as ev

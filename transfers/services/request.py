@@ -18,8 +18,14 @@ from balance.services import account_hold_place, accounts_lock
 from config.api import iso_time
 from config.observability import metrics, tracing
 from config.observability.logs import log_context_bind
-from outbox.idempotency import StoredAnswer, request_fingerprint, request_idempotency_claim, request_idempotency_store
-from outbox.services import NewEvent, event_append, outbox_enqueue
+from outbox.eventstore.services import NewEvent, event_append
+from outbox.request_idempotency import (
+    StoredAnswer,
+    request_fingerprint,
+    request_idempotency_claim,
+    request_idempotency_store,
+)
+from outbox.services import outbox_enqueue
 from transfers import events as ev
 from transfers import saga
 from transfers.errors import InsufficientFundsError, TransferForbiddenError, TransferInvalidError

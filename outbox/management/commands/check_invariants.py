@@ -1,7 +1,7 @@
 """`manage.py check_invariants`: run the bank invariants (flows.md §5.11); exit 1 on any violation."""
 from django.core.management.base import BaseCommand
 
-from outbox.checks import invariants_check
+from outbox.invariants import invariants_check
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from outbox.services import projections_rebuild
+from outbox.eventstore.services import projections_rebuild
 
 
 class Command(BaseCommand):

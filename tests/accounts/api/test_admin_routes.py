@@ -7,7 +7,7 @@ import time
 import pytest
 
 from accounts.models import Application
-from outbox.models import Event
+from outbox.eventstore.models import Event
 
 
 @pytest.mark.django_db

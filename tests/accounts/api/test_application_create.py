@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from accounts.models import Application
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 
 URL = "/v1/api/accounts"
 

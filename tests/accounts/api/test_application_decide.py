@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Application
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 
 
 def _approve(client, application, comment="ok"):

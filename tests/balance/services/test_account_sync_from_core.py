@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from balance.models import AccountBalance, TransactionEntry
 from balance.services import account_balance_open, account_reconcile, account_sync_from_core, accounts_sync_all
-from outbox import core_client
+from outbox.core_banking import client as core_client
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "core"])
 ACCOUNT = "0011234567"  # seeded: 10,000,000 yen from three postings (api.md §6.3)

@@ -5,7 +5,8 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
 
-from outbox.models import AttemptOutcome, Event, OutboxAttempt, OutboxMessage, OutboxStatus
+from outbox.eventstore.models import Event
+from outbox.models import AttemptOutcome, OutboxAttempt, OutboxMessage, OutboxStatus
 from tests.fixtures.outbox import ScriptedHandler, counter_change, enqueue_messages, increment
 
 

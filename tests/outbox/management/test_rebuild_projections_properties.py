@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from outbox import registry
-from outbox.services import NewEvent, event_append, projections_rebuild
+from outbox.eventstore import registry as eventstore_registry
+from outbox.eventstore.services import NewEvent, event_append, projections_rebuild
 from tests.fixtures.outbox import (
     COUNTER,
     COUNTER_PROJECTION,
@@ -33,13 +33,13 @@ class RebuildProjectionProperties(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         counter_register()
-        registry.register_projection(COUNTER_PROJECTION, apply=counter_projection_apply,
+        eventstore_registry.register_projection(COUNTER_PROJECTION, apply=counter_projection_apply,
                                      reset=counter_projection_reset, aggregate_types={COUNTER})
 
     @classmethod
     def tearDownClass(cls):
-        registry.unregister_projection(COUNTER_PROJECTION)
-        registry.unregister_aggregate(COUNTER)
+        eventstore_registry.unregister_projection(COUNTER_PROJECTION)
+        eventstore_registry.unregister_aggregate(COUNTER)
         super().tearDownClass()
 
     @settings(max_examples=25, deadline=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from outbox.models import AppendOnlyError, AttemptOutcome, Event, OutboxAttempt
+from outbox.eventstore.models import AppendOnlyError, Event
+from outbox.models import AttemptOutcome, OutboxAttempt
 from tests.fixtures.outbox import counter_change, enqueue_messages, increment
 
 

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from outbox import relay
-from outbox.models import AttemptOutcome, Event, OutboxMessage, OutboxStatus
+from outbox.eventstore.models import Event
+from outbox.eventstore.services import event_append
+from outbox.models import AttemptOutcome, OutboxMessage, OutboxStatus
 from outbox.registry import Delivery, handler_get
-from outbox.services import event_append
 from tests.fixtures.outbox import COUNTER, EffectHandler, ScriptedHandler, enqueue_messages, increment
 
 

@@ -6,9 +6,10 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from outbox.eventstore.services import TransactionRequiredError
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import UnknownMessageKindError
-from outbox.services import DuplicateOutboxKeyError, TransactionRequiredError, outbox_enqueue
+from outbox.services import DuplicateOutboxKeyError, outbox_enqueue
 from tests.fixtures.outbox import ScriptedHandler
 
 

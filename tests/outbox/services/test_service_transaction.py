@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 from tests.fixtures.outbox import CounterCommandFailed, ScriptedHandler, counter_change, counter_rows, increment
 
 

@@ -5,9 +5,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from outbox.models import Event, OutboxMessage, OutboxStatus
-from outbox.selectors import aggregate_load
-from outbox.services import projections_rebuild
+from outbox.eventstore.models import Event
+from outbox.eventstore.selectors import aggregate_load
+from outbox.eventstore.services import projections_rebuild
+from outbox.models import OutboxMessage, OutboxStatus
 from tests.fixtures.transfers import OPENING_YEN, PAYER_ACCOUNT, core_ambiguous, transfer_body
 from transfers.models import Transfer, TransferOperatorAction
 from transfers.projections import transfer_state_of_row
@@ -114,7 +115,7 @@ def test_abort_voids_a_dead_lettered_withdrawal_and_is_safe_twice(payer, payee, 
 
 def test_abort_continues_with_the_deposit_when_core_had_applied_the_withdrawal(payer, payee, transfer_post, saga_drain,
                                                                               mock_core, staff_client):
-    from outbox.core_client import CoreResult, Outcome
+    from outbox.core_banking.client import CoreResult, Outcome
 
     mock_core.script["withdraw"] = [core_ambiguous()] * 10
     transaction_id = _accept(transfer_post, payer)

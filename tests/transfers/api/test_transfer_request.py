@@ -4,7 +4,8 @@ import re
 import pytest
 
 from balance.models import AccountBalance
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 from tests.fixtures.transfers import OPENING_YEN, PAYEE_ACCOUNT, PAYER_ACCOUNT, transfer_body
 from transfers.models import Transfer
 

@@ -27,8 +27,9 @@ from balance.models import AccountBalance
 from balance.services import account_balance_open, account_sync_from_core
 from config.celery import app
 from corebanking_mock.models import Account, Posting
-from outbox import core_client, tasks
-from outbox.checks import invariants_check
+from outbox import tasks
+from outbox.core_banking import client as core_client
+from outbox.invariants import invariants_check
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_replay
 from tests.fixtures.outbox import process_stop

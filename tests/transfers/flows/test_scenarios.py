@@ -5,9 +5,10 @@ from django.conf import settings as django_settings
 from django.core import mail
 
 from corebanking_mock.models import Account, Posting
-from outbox import core_client
-from outbox.checks import invariants_check
-from outbox.models import Event, OutboxMessage, OutboxStatus
+from outbox.core_banking import client as core_client
+from outbox.eventstore.models import Event
+from outbox.invariants import invariants_check
+from outbox.models import OutboxMessage, OutboxStatus
 from tests.fixtures.transfers import OPENING_YEN, PAYEE_ACCOUNT, PAYER_ACCOUNT, transfer_body
 from transfers.models import Transfer
 

@@ -3,9 +3,10 @@ import pytest
 from django.core import mail
 
 from balance.models import AccountBalance, TransactionEntry
-from outbox.checks import invariants_check
-from outbox.core_client import CoreResult, Outcome
-from outbox.models import Event, OutboxMessage
+from outbox.core_banking.client import CoreResult, Outcome
+from outbox.eventstore.models import Event
+from outbox.invariants import invariants_check
+from outbox.models import OutboxMessage
 from tests.fixtures.transfers import (
     OPENING_YEN,
     PAYEE_ACCOUNT,

@@ -2,8 +2,9 @@
 import pytest
 from django.core.management import call_command
 
-from outbox import checks
-from outbox.models import Event, OutboxMessage, OutboxStatus, SentMail
+from outbox import invariants as checks
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage, OutboxStatus, SentMail
 
 pytestmark = pytest.mark.django_db
 

@@ -45,9 +45,6 @@ class ReadOnlyAdminMixin(ChangelistFilterGuardMixin):
         return False
 
 
-def actor_for_user(user) -> str:
-    """The audit actor string for a staff user (R12: the admin user id)."""
-    return f"admin:{user.pk}"
 
 
 AS_OF_PARAMETER = "as_of"

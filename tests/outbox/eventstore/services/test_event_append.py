@@ -7,9 +7,10 @@ import pytest
 from django.db import connection, transaction
 
 from config.errors import ConcurrencyError
-from outbox.models import Event
-from outbox.registry import UndeclaredEventTypeError, UnknownAggregateTypeError
-from outbox.services import NewEvent, TransactionRequiredError, event_append
+from outbox.eventstore import registry as eventstore_registry
+from outbox.eventstore.models import Event
+from outbox.eventstore.registry import UndeclaredEventTypeError, UnknownAggregateTypeError
+from outbox.eventstore.services import NewEvent, TransactionRequiredError, event_append
 from tests.fixtures.outbox import COUNTER, counter_rows, decrement, increment, reset
 
 
@@ -126,25 +127,25 @@ def test_append_outside_a_transaction_is_refused(transactional_db, counter_aggre
 
 def test_aggregate_id_of_another_type_is_refused(counter_aggregate):
     # given an aggregate id already used by the counter type
-    from outbox import registry
 
-    registry.register_aggregate("test_other", event_types={"CounterReset"}, fold=lambda s, e: s, initial_state=dict)
+    eventstore_registry.register_aggregate("test_other", event_types={"CounterReset"}, fold=lambda s, e: s,
+                                           initial_state=dict)
     _append("counter-1", 0, increment())
     # when another aggregate type appends to the same id
     with pytest.raises(ValueError, match="is a 'test_counter'"):
         with transaction.atomic():
             event_append(aggregate_type="test_other", aggregate_id="counter-1", expected_version=1,
                          events=[reset()], actor="user:1", correlation_id="c")
-    registry.unregister_aggregate("test_other")
+    eventstore_registry.unregister_aggregate("test_other")
     # then the stream is unchanged
     assert Event.objects.filter(aggregate_id="counter-1").count() == 1
 
 
 def test_new_aggregate_of_another_type_on_an_existing_id_is_refused(counter_aggregate):
     # given an aggregate id already used by the counter type
-    from outbox import registry
 
-    registry.register_aggregate("test_other", event_types={"CounterReset"}, fold=lambda s, e: s, initial_state=dict)
+    eventstore_registry.register_aggregate("test_other", event_types={"CounterReset"}, fold=lambda s, e: s,
+                                           initial_state=dict)
     _append("counter-1", 0, increment())
     # when another aggregate type starts a new aggregate with that id
     try:
@@ -153,7 +154,7 @@ def test_new_aggregate_of_another_type_on_an_existing_id_is_refused(counter_aggr
                 event_append(aggregate_type="test_other", aggregate_id="counter-1", expected_version=0,
                              events=[reset()], actor="user:1", correlation_id="c")
     finally:
-        registry.unregister_aggregate("test_other")
+        eventstore_registry.unregister_aggregate("test_other")
     # then the stream is unchanged
     assert Event.objects.filter(aggregate_id="counter-1").count() == 1
 
@@ -178,8 +179,7 @@ def test_empty_batch_appends_nothing(counter_aggregate):
 
 def test_snapshot_is_stored_every_n_versions_when_declared(db):
     # given the counter declared with a snapshot every 2 versions
-    from outbox import registry
-    from outbox.models import Snapshot
+    from outbox.eventstore.models import Snapshot
     from tests.fixtures.outbox import counter_register
 
     counter_register(snapshot_every=2)
@@ -194,4 +194,4 @@ def test_snapshot_is_stored_every_n_versions_when_declared(db):
             (4, {"value": 4, "version": 4, "types": ["CounterIncremented"] * 4}),
         ]
     finally:
-        registry.unregister_aggregate(COUNTER)
+        eventstore_registry.unregister_aggregate(COUNTER)

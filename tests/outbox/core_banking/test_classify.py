@@ -1,7 +1,7 @@
 """R23 outcome classes, as a table (no server)."""
 import pytest
 
-from outbox.core_client import Outcome, classify
+from outbox.core_banking.client import Outcome, classify
 
 
 @pytest.mark.parametrize("http_status, body, expected", [

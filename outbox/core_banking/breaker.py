@@ -1,4 +1,4 @@
-"""R18: a circuit breaker around core banking, one per relay worker process.
+"""A circuit breaker around core banking, one per relay worker process, so an outage costs no attempts.
 
 After `OUTBOX_BREAKER_FAILURES` consecutive deliveries of the `core` queue that got no usable answer (a
 connection failure, a timeout, or 502/503/504: core unreachable or down), the breaker opens: for
@@ -23,7 +23,7 @@ from django.conf import settings
 from config.observability import metrics
 from outbox.registry import Delivery, DeliveryOutcome
 
-logger = logging.getLogger("bank.outbox.breaker")
+logger = logging.getLogger("bank.outbox.core_banking.breaker")
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
@@ -81,7 +81,7 @@ class CircuitBreaker:
 
 
 def _core_healthy() -> bool:
-    from outbox import core_client
+    from outbox.core_banking import client as core_client
 
     return core_client.health().ok
 

@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from outbox.idempotency import (
+from outbox.models import IdempotentRequest
+from outbox.request_idempotency import (
     IdempotencyKeyInvalidError,
     IdempotencyKeyReusedError,
     StoredAnswer,
@@ -14,7 +15,6 @@ from outbox.idempotency import (
     request_idempotency_claim,
     request_idempotency_store,
 )
-from outbox.models import IdempotentRequest
 
 SCOPE, OWNER = "test_command", "USER901"
 

@@ -21,7 +21,7 @@ from django.db.models import Count, F, Max, Min
 
 from config.observability import metrics
 
-logger = logging.getLogger("bank.outbox.checks")
+logger = logging.getLogger("bank.outbox.invariants")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def dead_letters_stuck() -> list[StuckItem]:
 
 def event_versions_contiguous() -> list[str]:
     """I4: per aggregate, versions run 1..n without gaps or repeats."""
-    from outbox.models import Event
+    from outbox.eventstore.models import Event
 
     bad = (Event.objects.values("aggregate_id").annotate(n=Count("id"), low=Min("version"), high=Max("version"))
            .exclude(low=1, high=F("n")).values_list("aggregate_id", "low", "high", "n")[:100])

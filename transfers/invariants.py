@@ -11,9 +11,10 @@ from collections import defaultdict
 from django.db.models import Count, Sum
 
 from balance.selectors import account_list_pending_debits, transaction_list_of_types
-from outbox.checks import StuckItem, register_invariant, register_stuck_check
-from outbox.models import Event, OutboxMessage, OutboxStatus
-from outbox.selectors import aggregate_load
+from outbox.eventstore.models import Event
+from outbox.eventstore.selectors import aggregate_load
+from outbox.invariants import StuckItem, register_invariant, register_stuck_check
+from outbox.models import OutboxMessage, OutboxStatus
 from transfers import events as ev
 from transfers import saga
 from transfers.models import Transfer

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from outbox import breaker, relay
-from outbox.breaker import CircuitBreaker
+from outbox import relay
+from outbox.core_banking import breaker
+from outbox.core_banking.breaker import CircuitBreaker
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import Delivery
 from tests.fixtures.outbox import ScriptedHandler, enqueue_messages

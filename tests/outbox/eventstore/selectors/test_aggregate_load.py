@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from outbox.selectors import EVENT_LOG_START, aggregate_load, events_after, events_for_aggregate
-from outbox.services import snapshot_save
+from outbox.eventstore.selectors import EVENT_LOG_START, aggregate_load, events_after, events_for_aggregate
+from outbox.eventstore.services import snapshot_save
 from tests.fixtures.outbox import counter_change, decrement, increment, reset
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import events as ev
 from accounts.models import Application, ApplicationStatus
-from outbox.checks import StuckItem, register_invariant, register_stuck_check
+from outbox.invariants import StuckItem, register_invariant, register_stuck_check
 from outbox.models import OutboxMessage, OutboxStatus
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.PROCESSING, OutboxStatus.FAILED)

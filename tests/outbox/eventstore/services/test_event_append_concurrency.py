@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, transaction
 
 from config.errors import ConcurrencyError
-from outbox.models import Event
-from outbox.selectors import EVENT_LOG_START, events_after
-from outbox.services import event_append
+from outbox.eventstore.models import Event
+from outbox.eventstore.selectors import EVENT_LOG_START, events_after
+from outbox.eventstore.services import event_append
 from tests.fixtures.outbox import COUNTER, increment
 
 pytestmark = [pytest.mark.postgres]

@@ -22,13 +22,13 @@ from accounts import events as ev
 from accounts import services
 from accounts.models import AccountType, Application
 from auth_app.services import user_issue_temporary_password
-from outbox import core_client
-from outbox.core_client import CoreResult, Outcome
+from outbox.core_banking import client as core_client
+from outbox.core_banking.client import CoreResult, Outcome
 from outbox.mail import MailContent, MailHandler
 from outbox.models import OutboxMessage
 from outbox.registry import Delivery
 
-logger = logging.getLogger("bank.accounts.handlers")
+logger = logging.getLogger("bank.accounts.outbox_handlers")
 
 RELAY_ACTOR = "system:relay"
 MAIL_ACTOR = "system:mail"

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from outbox import registry
-from outbox.models import Snapshot
-from outbox.selectors import aggregate_load
-from outbox.services import NewEvent, event_append, snapshot_save
+from outbox.eventstore import registry as eventstore_registry
+from outbox.eventstore.models import Snapshot
+from outbox.eventstore.selectors import aggregate_load
+from outbox.eventstore.services import NewEvent, event_append, snapshot_save
 from tests.fixtures.outbox import COUNTER, counter_fold, counter_initial_state, counter_register
 
 event_strategy = st.one_of(
@@ -39,7 +39,7 @@ class AggregateLoadProperties(TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        registry.unregister_aggregate(COUNTER)
+        eventstore_registry.unregister_aggregate(COUNTER)
         super().tearDownClass()
 
     def _append_history(self, history) -> list:

@@ -8,8 +8,8 @@ import pytest
 
 from corebanking_mock import faults
 from corebanking_mock.models import Account, Posting
-from outbox import core_client
-from outbox.core_client import CoreResult, Outcome
+from outbox.core_banking import client as core_client
+from outbox.core_banking.client import CoreResult, Outcome
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "core"])
 
