@@ -31,6 +31,8 @@ def headline(result: dict[str, Any]) -> str:
     if result["verdict"].startswith("NOT RUN"):
         return result["verdict"]
     code = result["id"]
+    if code in SPECIFIC_HEADLINES:
+        return SPECIFIC_HEADLINES[code](metrics)
     if result["kind"] == "static":
         shown = ", ".join(f"{key} = {fmt(value)}" for key, value in list(metrics.items())[:6]
                           if not isinstance(value, (dict, list)))
@@ -118,3 +120,16 @@ def headline(result: dict[str, Any]) -> str:
                 f"{fmt(dup.get('applications_with_extra_create_rows'))}, extra core customers "
                 f"{fmt(dup.get('extra_core_customers'))}; {common}")
     return common
+
+
+def _e8(metrics: dict[str, Any]) -> str:
+    e8 = metrics.get("e8") or {}
+    return (f"the v2 swap is {fmt(len(e8.get('change_files') or []))} file(s), +{fmt(e8.get('change_insertions'))} "
+            f"−{fmt(e8.get('change_deletions'))} lines, {fmt(e8.get('files_outside_adapter'))} outside the adapter, "
+            f"{fmt(e8.get('test_files_changed'))} tests changed; unchanged tests: v1 {fmt(e8.get('v1_passed'))} "
+            f"passed, v2 {fmt(e8.get('v2_passed'))} passed / {fmt(e8.get('v2_failed'))} failed, control (wrong "
+            f"adapter) {fmt(e8.get('control_failed'))} failed")
+
+
+# Experiments whose headline does not follow the generic static or load form.
+SPECIFIC_HEADLINES = {"E8": _e8}

@@ -30,14 +30,16 @@ def _pytest_env() -> dict[str, str]:
     return env
 
 
-def pytest_timed(targets: list[str], *, timeout: float = 3600) -> dict[str, Any]:
-    """Run pytest on `targets` (SQLite, no server) as a subprocess: wall seconds and test counts."""
+def pytest_timed(targets: list[str], *, timeout: float = 3600, env_extra: dict[str, str] | None = None
+                 ) -> dict[str, Any]:
+    """Run pytest on `targets` (SQLite, no server) as a subprocess, with `env_extra` added to its environment:
+    wall seconds and test counts."""
     python = VENV_BIN / "python"
     command = [str(python if python.exists() else sys.executable), "-m", "pytest", "-q", "-p", "no:randomly",
                *targets]
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=_pytest_env(), capture_output=True, text=True,
-                               timeout=timeout)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env={**_pytest_env(), **(env_extra or {})},
+                               capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started
     tail = completed.stdout.strip().splitlines()[-1:] or [""]
     counts: dict[str, int] = defaultdict(int)
