@@ -1,87 +1,29 @@
-"""The benchmark's own world: fresh databases, a dedicated Redis db, the child environment, and the rows to drain.
+"""The benchmark's own world: its databases, what it seeds, and the rows to drain. The generic parts (child
+environment, ports, secrets, database re-creation, Django preparation, Redis flush) are resilience.environment's.
 
 Only the databases named here (`bench_bank`, `bench_core`) and the Redis db given on the command line are
 created, flushed or dropped; nothing else is touched.
 """
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from resilience.environment import REPO_ROOT, WorldEnvironment, requirements_install
+from resilience.environment import databases_recreate as _databases_recreate
+
 BANK_DB = "bench_bank"
 CORE_DB = "bench_core"
 CORE_ACCOUNT = "0011234567"  # seeded by seed_core (10,000,000 yen); every bench movement is 1 yen
 CORE_CUSTOMER = "CUST001"  # seeded owner of the accounts the bench opens
 
 
-@dataclass(frozen=True)
-class BenchEnvironment:
-    """Where the benchmark's processes connect, and the environment every child process gets."""
-
-    redis_db: int
-    core_port: int
-    batch_size: int
-
-    @property
-    def bank_dsn(self) -> str:
-        return f"{PG_SERVER}/{BANK_DB}"
-
-    @property
-    def broker_url(self) -> str:
-        return f"redis://127.0.0.1:6379/{self.redis_db}"
-
-    def child_env(self, secret_values: dict[str, str]) -> dict[str, str]:
-        """The process environment of the parent (after setup) and of every child."""
-        keep = {name: value for name, value in os.environ.items()
-                if name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER")}
-        return {
-            **keep, **secret_values,
-            "PATH": f"{VENV_BIN}:{keep.get('PATH', '/usr/bin:/bin')}",
-            "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DATABASE_URL": self.bank_dsn, "CORE_DATABASE_URL": f"{PG_SERVER}/{CORE_DB}",
-            "CELERY_BROKER_URL": self.broker_url,
-            "CORE_BANKING_URL": f"http://127.0.0.1:{self.core_port}",
-            "CORE_MOCK_FAULTS_ENABLED": "true",
-            "OUTBOX_BATCH_SIZE": str(self.batch_size),
-            "BANK_VAR_DIR": str(REPO_ROOT / "bench" / "results" / "var"),
-        }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (for the core mock)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def random_secrets() -> dict[str, str]:
-    """Fresh secrets for this run (production settings refuse to start without them)."""
-    return {name: secrets.token_urlsafe(32)
-            for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "CORE_BANKING_API_KEY", "CORE_MOCK_CONTROL_KEY")}
-
-
-def requirements_install(requirements: Path, *, modules: tuple[str, ...] = (),
-                         executables: tuple[str, ...] = ()) -> None:
-    """Install a benchmark's own requirements file into the venv when one of its `modules` cannot be found or one
-    of its `executables` is missing from the venv's bin (never touches requirements.lock)."""
-    import importlib.util
-
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
-    missing += [name for name in executables if not (VENV_BIN / name).exists()]
-    if missing:
-        subprocess.run([str(VENV_BIN / "pip"), "install", "-q", "--disable-pip-version-check", "-r", str(requirements)],
-                       check=True)
+def bench_environment(*, redis_db: int, core_port: int, batch_size: int) -> WorldEnvironment:
+    """The benchmark's world: its databases (BANK_DB, CORE_DB, read when called, so a benchmark may rename
+    them first), bench settings, results/var as the var folder."""
+    return WorldEnvironment(bank_db=BANK_DB, core_db=CORE_DB, redis_db=redis_db, core_port=core_port,
+                            batch_size=batch_size, settings_module="bench.settings",
+                            var_dir=REPO_ROOT / "bench" / "results" / "var")
 
 
 def bench_requirements_install() -> None:
@@ -92,27 +34,7 @@ def bench_requirements_install() -> None:
 
 def databases_recreate() -> None:
     """Drop and create the two bench databases (only those)."""
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        for name in (BANK_DB, CORE_DB):
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {name}")
-
-
-def django_prepare(env: dict[str, str]) -> None:
-    """Point this process at the bench world, set Django up, migrate both databases and seed the core mock."""
-    os.environ.clear()
-    os.environ.update(env)
-    Path(env["BANK_VAR_DIR"], "static").mkdir(parents=True, exist_ok=True)  # WhiteNoise warns without it
-    sys.path.insert(0, str(REPO_ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("migrate", database="core", verbosity=0, interactive=False)
-    call_command("seed_core", verbosity=0)
+    _databases_recreate((BANK_DB, CORE_DB))
 
 
 def core_accounts_create(count: int) -> list[str]:
@@ -160,13 +82,6 @@ def other_databases_xacts() -> int:
         cursor.execute("SELECT COALESCE(SUM(xact_commit + xact_rollback), 0) FROM pg_stat_database "
                        "WHERE datname IS NOT NULL AND datname NOT IN (%s, %s)", [BANK_DB, CORE_DB])
         return int(cursor.fetchone()[0])
-
-
-def redis_flush(broker_url: str) -> None:
-    """Empty the benchmark's own Redis db."""
-    import redis
-
-    redis.Redis.from_url(broker_url).flushdb()
 
 
 # --- rows to drain -------------------------------------------------------------------------------------------

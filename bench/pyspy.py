@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.environment import VENV_BIN
-from bench.procs import Processes
+from resilience.environment import VENV_BIN
+from resilience.processes import Processes
 
 # A pool process sample outside any task: it waits for its next drain message (Celery hop between batches).
 BETWEEN_TASKS = "between tasks (waiting for the next drain message)"

@@ -21,9 +21,11 @@ import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench import environment, report  # noqa: E402
-from bench.procs import Processes  # noqa: E402
+from resilience import environment as shared_env  # noqa: E402
+from resilience import run_facts  # noqa: E402
+from resilience.processes import Processes  # noqa: E402
 
-RESULTS_DIR = environment.REPO_ROOT / "bench" / "results"
+RESULTS_DIR = shared_env.REPO_ROOT / "bench" / "results"
 DRAIN_PROCESSES = 2  # every drain uses 2 worker processes (one per core); the 20 ms curve varies it
 RETRIES = 1  # a scenario disturbed from outside the benchmark is run again at most this often...
 RETRY_BUDGET_SECONDS = 360  # ...and only while the run is younger than this
@@ -144,7 +146,7 @@ class Run:
             n = min(self.scenario_rows(scenario), 3_000 if scenario == "ours_noop" else 2_000)
             print(f"== profile {scenario} (py-spy, N = {n})", file=sys.stderr)
             self.rerun(self.bench, which=scenario, n=n, profile_to=output)
-            self.profiles[scenario] = {"file": str(output.relative_to(environment.REPO_ROOT)), "n": n,
+            self.profiles[scenario] = {"file": str(output.relative_to(shared_env.REPO_ROOT)), "n": n,
                                        **profile_summary(output, watched=report.PROFILE_WATCHED)}
 
     def scenario_rows(self, scenario: str) -> int:
@@ -165,16 +167,16 @@ def main() -> None:
     args = arguments()
     environment.bench_requirements_install()
     args.batch_size = args.batch_size or default_batch_size()
-    secret_values = environment.random_secrets()
-    bench_env = environment.BenchEnvironment(redis_db=args.redis_db, core_port=environment.free_port(),
+    secret_values = shared_env.random_secrets()
+    bench_env = environment.bench_environment(redis_db=args.redis_db, core_port=shared_env.free_port(),
                                              batch_size=args.batch_size)
     child_env = bench_env.child_env(secret_values)
     started_at = dt.datetime.now(dt.UTC)
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",
           file=sys.stderr)
     environment.databases_recreate()
-    environment.django_prepare(child_env)
-    environment.redis_flush(bench_env.broker_url)
+    shared_env.django_prepare(child_env)
+    shared_env.redis_flush(bench_env.broker_url)
     from bench.scenarios import Bench
 
     with Processes(log_dir=RESULTS_DIR / "logs", env=child_env) as procs:
@@ -186,9 +188,9 @@ def main() -> None:
             run.explain(targets)
         finally:
             procs.stop_all()
-            environment.redis_flush(bench_env.broker_url)
-    record = {"started_at": started_at.isoformat(timespec="seconds"), "machine": report.machine_info(),
-              "commit": report.git_commit(), "n": args.n, "n_core": args.n_core, "n_slow": args.n_slow,
+            shared_env.redis_flush(bench_env.broker_url)
+    record = {"started_at": started_at.isoformat(timespec="seconds"), "machine": run_facts.machine_info(),
+              "commit": run_facts.git_commit(), "n": args.n, "n_core": args.n_core, "n_slow": args.n_slow,
               "repeat": args.repeat, "batch_size": args.batch_size,
               "drain_processes": DRAIN_PROCESSES, "scaling": list(args.scaling), "poll_seconds": args.poll,
               "duration_s": round(time.monotonic() - run.started), "results": run.results,
@@ -201,7 +203,7 @@ def main() -> None:
     print(markdown)
     if not args.no_docs:
         report.docs_update(markdown)
-    print(f"results: {result_path.relative_to(environment.REPO_ROOT)}", file=sys.stderr)
+    print(f"results: {result_path.relative_to(shared_env.REPO_ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -21,19 +21,17 @@ from typing import Any
 import httpx
 
 from bench import environment
-from bench.environment import VENV_BIN, BenchEnvironment
 from bench.handlers import CORE_DEPOSIT_KIND, NOOP_KIND
 from bench.procs import (
-    Child,
     CpuMeter,
-    Processes,
     children_await_ready,
     children_go,
     children_measure,
     children_results,
-    wait_for_log,
 )
 from bench.pyspy import pyspy_record
+from resilience.environment import VENV_BIN, WorldEnvironment
+from resilience.processes import Child, Processes, wait_for_log
 
 PYTHON = str(VENV_BIN / "python")
 CORE_WORKERS, CORE_THREADS = 2, 8  # gunicorn gthread: one process per core, threads for requests that wait
@@ -44,7 +42,7 @@ PEER_IDLE_SECONDS = 0.05  # the peer's poll interval when idle (default 1 s; sho
 class Bench:
     """Shared state of one benchmark run: where things run, the process registry and the polling knobs."""
 
-    env: BenchEnvironment
+    env: WorldEnvironment
     procs: Processes
     control_key: str
     poll_seconds: float

@@ -36,20 +36,22 @@ environment.BANK_DB, environment.CORE_DB = "bench_tx_bank", "bench_tx_core"  # t
 
 from bench import report as relay_report  # noqa: E402
 from bench.procs import (  # noqa: E402
-    Child,
     CpuMeter,
-    Processes,
     children_await_ready,
     children_go,
     children_measure,
     children_results,
 )
+from resilience import environment as shared_env  # noqa: E402
+from resilience import run_facts  # noqa: E402
+from resilience.environment import WorldEnvironment  # noqa: E402
+from resilience.processes import Child, Processes  # noqa: E402
 
-RESULTS_DIR = environment.REPO_ROOT / "bench" / "results"
-DOCS_PATH = environment.REPO_ROOT / "docs" / "performance.md"
+RESULTS_DIR = shared_env.REPO_ROOT / "bench" / "results"
+DOCS_PATH = shared_env.REPO_ROOT / "docs" / "performance.md"
 BEGIN_MARK = "<!-- bench/transfers.py: begin generated section (rewritten by every full run) -->"
 END_MARK = "<!-- bench/transfers.py: end generated section -->"
-PYTHON = str(environment.VENV_BIN / "python")
+PYTHON = str(shared_env.VENV_BIN / "python")
 WEB_WORKERS, WEB_THREADS = 2, 4  # the Procfile's web process (gthread, 2 workers × 4 threads): one per core
 WRK_CONNECTIONS = 16  # closed loop: twice the server's 8 request slots, so none idles
 OPEN_LOOP_CONNECTIONS = 32
@@ -123,9 +125,9 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
 class World:
     """Processes and bank data of one run."""
 
-    def __init__(self, procs: Processes, env: dict[str, str], bench_env: environment.BenchEnvironment) -> None:
+    def __init__(self, procs: Processes, env: dict[str, str], bench_env: WorldEnvironment) -> None:
         self.procs, self.env, self.bench_env = procs, env, bench_env
-        self.web_port = environment.free_port()
+        self.web_port = shared_env.free_port()
         self.web: Child | None = None
         self.token = ""
         self.accounts: dict[str, str] = {}
@@ -152,7 +154,7 @@ class World:
 
     def web_start(self) -> None:
         self.web = self.procs.start("web", [
-            str(environment.VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
+            str(shared_env.VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
             "--worker-class", "gthread", "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
             "--log-level", "warning"])
         self.http_wait(f"{self.web_url}/bench/ping", self.web)
@@ -185,7 +187,7 @@ class World:
         balances = dict(AccountBalance.objects.values_list("account_id", "ledger_balance"))
         if min(balances.values()) < 100_000:
             raise RuntimeError(f"read-model balances too small: {balances}")
-        environment.redis_flush(self.bench_env.broker_url)  # the sync nudges of account_balance_open
+        shared_env.redis_flush(self.bench_env.broker_url)  # the sync nudges of account_balance_open
 
     def login(self) -> None:
         response = httpx.post(f"{self.web_url}/v1/api/auth/login", json={"loginId": USER, "password": PASSWORD},
@@ -356,7 +358,7 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
 
     worker = bench.celery_worker_start("relay-worker", queue="core,notify,default",
                                        concurrency=concurrency)
-    beat = world.procs.start("beat", [str(environment.VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel",
+    beat = world.procs.start("beat", [str(shared_env.VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel",
                                       "INFO", "--schedule", str(RESULTS_DIR / "var" / "celerybeat-schedule")])
     try:
         time.sleep(3.0)
@@ -438,7 +440,7 @@ def raw_loop(world: World, *, transfers: int) -> dict[str, Any]:
 def web_profile(world: World, *, seconds: float, output: Path) -> dict[str, Any]:
     """py-spy (CPU samples, no idle) of the web workers under the closed loop; summary by own and inclusive."""
     recorder = world.procs.start(f"py-spy-{output.stem}", [
-        str(environment.VENV_BIN / "py-spy"), "record", "--pid", str(world.web.pid), "--subprocesses",
+        str(shared_env.VENV_BIN / "py-spy"), "record", "--pid", str(world.web.pid), "--subprocesses",
         "--nonblocking", "--format", "raw", "--output", str(output), "--duration", "600"])
     time.sleep(1.5)
     try:
@@ -473,7 +475,7 @@ def collapsed_summary(path: Path, top: int = 10) -> dict[str, Any]:
             if any(file.endswith(file_suffix) and name == function for name, file in frames):
                 inclusive[key] += count
     share = lambda counter, limit=None: {k: round(100 * v / total, 1) for k, v in counter.most_common(limit)}  # noqa: E731
-    return {"file": str(path.relative_to(environment.REPO_ROOT)), "samples": total,
+    return {"file": str(path.relative_to(shared_env.REPO_ROOT)), "samples": total,
             "inclusive_pct": share(inclusive), "top_own_pct": share(own, top)}
 
 
@@ -621,8 +623,8 @@ def main() -> None:
     if not args.no_wait:
         other_benchmark_wait()
     environment.bench_requirements_install()
-    secret_values = environment.random_secrets()
-    bench_env = environment.BenchEnvironment(redis_db=args.redis_db, core_port=environment.free_port(),
+    secret_values = shared_env.random_secrets()
+    bench_env = environment.bench_environment(redis_db=args.redis_db, core_port=shared_env.free_port(),
                                              batch_size=OUTBOX_BATCH_SIZE)
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
@@ -632,8 +634,8 @@ def main() -> None:
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",
           file=sys.stderr)
     environment.databases_recreate()
-    environment.django_prepare(env)
-    environment.redis_flush(bench_env.broker_url)
+    shared_env.django_prepare(env)
+    shared_env.redis_flush(bench_env.broker_url)
     (RESULTS_DIR / "logs").mkdir(parents=True, exist_ok=True)
     from bench.scenarios import Bench
 
@@ -698,13 +700,13 @@ def main() -> None:
                 from bench.pyspy import profile_summary
                 output = RESULTS_DIR / "profile-transfers-relay.txt"
                 e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output)
-                profiles["relay"] = {"file": str(output.relative_to(environment.REPO_ROOT)), "rate": rate,
+                profiles["relay"] = {"file": str(output.relative_to(shared_env.REPO_ROOT)), "rate": rate,
                                      **profile_summary(output, watched=RELAY_PROFILE_WATCHED)}
         finally:
             procs.stop_all()
-            environment.redis_flush(bench_env.broker_url)
-    record = {"started_at": started_at.isoformat(timespec="seconds"), "machine": relay_report.machine_info(),
-              "commit": relay_report.git_commit(), "quick": args.quick, "tracing": args.tracing,
+            shared_env.redis_flush(bench_env.broker_url)
+    record = {"started_at": started_at.isoformat(timespec="seconds"), "machine": run_facts.machine_info(),
+              "commit": run_facts.git_commit(), "quick": args.quick, "tracing": args.tracing,
               "duration_s": round(time.monotonic() - started),
               "results": results, "targets": targets, "profiles": profiles}
     result_path = RESULTS_DIR / f"transfers-{started_at:%Y%m%dT%H%M%SZ}.json"
@@ -713,7 +715,7 @@ def main() -> None:
     print(markdown)
     if not args.no_docs:
         docs_update(markdown)
-    print(f"results: {result_path.relative_to(environment.REPO_ROOT)}", file=sys.stderr)
+    print(f"results: {result_path.relative_to(shared_env.REPO_ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

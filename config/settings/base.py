@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "corebanking_mock",
     # The project package itself: project-wide management commands (config/management/commands/).
     "config",
+    # `manage.py resilience` (the resilience comparator; no models). Its fault switches are a separate app that
+    # only the harness's own settings (resilience/settings.py) load.
+    "resilience",
 ]
 
 MIDDLEWARE = [

@@ -8,10 +8,17 @@ CORE_BANKING_URL = env.str("CORE_BANKING_URL", default="http://127.0.0.1:8001")
 CORE_BANKING_API_KEY = env_secret("CORE_BANKING_API_KEY", debug=DEBUG, dev_default="dev-core-key-not-for-production")
 CORE_BANKING_CONNECT_TIMEOUT = env.float("CORE_BANKING_CONNECT_TIMEOUT", default=2.0)
 CORE_BANKING_READ_TIMEOUT = env.float("CORE_BANKING_READ_TIMEOUT", default=5.0)
+# The codec of the core's wire version: the module that names the fields of requests and answers
+# (outbox/core_banking/wire_v1.py for today's core). Moving to a new core version means a new codec module here,
+# nothing else in the bank.
+CORE_BANKING_WIRE_CODEC = env.str("CORE_BANKING_WIRE_CODEC", default="outbox.core_banking.wire_v1")
 
 # Mock side (corebanking_mock). It accepts the same API key the client sends.
 CORE_MOCK_OPENING_CREDIT = env.int("CORE_MOCK_OPENING_CREDIT", default=1_000_000)
 CORE_MOCK_IDEMPOTENCY_RETENTION_DAYS = env.int("CORE_MOCK_IDEMPOTENCY_RETENTION_DAYS", default=7)
+# The mock's wire version: "v1" (api.md) or "v2" (the same API with renamed fields, corebanking_mock/wire_versions.py;
+# the replaceability experiment).
+CORE_MOCK_WIRE = env.str("CORE_MOCK_WIRE", default="v1")
 # Fault injection (latency, errors, timeouts, downtime) for tests and experiments: off unless enabled.
 CORE_MOCK_FAULTS_ENABLED = env.bool("CORE_MOCK_FAULTS_ENABLED", default=False)
 CORE_MOCK_CONTROL_KEY = env_secret("CORE_MOCK_CONTROL_KEY", debug=DEBUG or not CORE_MOCK_FAULTS_ENABLED,

@@ -27,6 +27,7 @@ from corebanking_mock.faults import (
     fault_raise_if_down,
 )
 from corebanking_mock.services import CoreReply, request_fingerprint
+from corebanking_mock.wire_versions import V1_TO_V2, renamed, request_from_v2, wire_is_v2
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -46,6 +47,7 @@ class CoreApiView(APIView):
     fault_group = ""  # "" = fault injection does not apply to this route
     requires_api_key = True
     fault_plan: FaultPlan = NO_FAULTS
+    wire_translated = True  # field names follow CORE_MOCK_WIRE (v2 renames them); False for the control routes
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -69,14 +71,16 @@ class CoreApiView(APIView):
         if applied and fault_hang_after_apply(self.fault_plan):
             response = self.handle_exception(InjectedFault("Gateway timeout", http_status=504,
                                                            fault="blackhole_after_apply"))
+        if self.wire_translated and wire_is_v2() and isinstance(getattr(response, "data", None), (dict, list)):
+            response.data = renamed(response.data, V1_TO_V2)
         response["Access-Control-Allow-Origin"] = "*"
         return super().finalize_response(request, response, *args, **kwargs)
 
     # --- request helpers used by the concrete views ---
 
-    @staticmethod
-    def json_object_body(request: Request) -> dict[str, Any]:
-        """The request's JSON object; 415 for a non-JSON body, 400 when empty, malformed or not an object."""
+    def json_object_body(self, request: Request) -> dict[str, Any]:
+        """The request's JSON object (field names of wire v1, whatever the version the client spoke); 415 for a
+        non-JSON body, 400 when empty, malformed or not an object."""
         raw_body = request.body
         media_type = (request.content_type or "").split(";")[0].strip().lower()
         if raw_body.strip() and media_type != "application/json":
@@ -86,7 +90,7 @@ class CoreApiView(APIView):
             raise ApplicationError("Request body is required", code="BODY_REQUIRED")
         if not isinstance(body, dict):
             raise ApplicationError("Request body must be a JSON object", code="BODY_NOT_OBJECT")
-        return body
+        return request_from_v2(body) if self.wire_translated and wire_is_v2() else body
 
     @staticmethod
     def idempotency_key(request: Request) -> str:
@@ -126,6 +130,7 @@ class FaultControlApiView(CoreApiView):
     """Base of the fault-control routes: 404 unless CORE_MOCK_FAULTS_ENABLED, `X-Control-Key` instead of X-API-Key."""
 
     requires_api_key = False
+    wire_translated = False
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if not settings.CORE_MOCK_FAULTS_ENABLED:

@@ -9,13 +9,16 @@ Every function makes exactly one request (no retries: retrying belongs to the ou
   unknown *route*, which means a wrong base URL rather than an unknown account): the effect may or may not
   have happened; look the key up (`idempotency_lookup`) or retry with the same `Idempotency-Key`.
 
-One pooled `httpx.Client` per process (re-created after a fork). Base URL, timeouts and the API key are read
-from settings on every call. The API key is sent as `X-API-Key` and never logged.
+One pooled `httpx.Client` per process (re-created after a fork). Base URL, timeouts, the API key and the wire
+codec are read from settings on every call. The API key is sent as `X-API-Key` and never logged. The codec
+(CORE_BANKING_WIRE_CODEC, default wire_v1.py) maps the bank's field names to the core version's and back, so
+callers read the same `CoreResult` bodies whatever version of the core answers.
 """
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import importlib
 import logging
 import os
 import threading
@@ -35,6 +38,7 @@ logger = logging.getLogger("bank.core_client")
 DEFINITE_STATUSES = frozenset({400, 404, 409, 422})
 ROUTE_NOT_FOUND_ERROR = "Endpoint not found"
 REPLAYED_HEADER = "Idempotent-Replayed"
+DEFAULT_WIRE_CODEC = "outbox.core_banking.wire_v1"
 
 
 class Outcome(enum.Enum):
@@ -122,8 +126,16 @@ def _call(method: str, path: str, *, json_body: Mapping[str, Any] | None = None,
     return result
 
 
+def _wire_codec() -> Any:
+    """The module of the configured core wire version (request_body, answer_body); v1 when none is configured."""
+    return importlib.import_module(getattr(settings, "CORE_BANKING_WIRE_CODEC", DEFAULT_WIRE_CODEC))
+
+
 def _request(method: str, path: str, *, json_body: Mapping[str, Any] | None,
              idempotency_key: str | None, params: Mapping[str, str] | None) -> CoreResult:
+    codec = _wire_codec()
+    if json_body is not None:
+        json_body = codec.request_body(dict(json_body))
     headers = {"X-API-Key": settings.CORE_BANKING_API_KEY, "Accept": "application/json"}
     if idempotency_key is not None:
         if not idempotency_key:
@@ -142,6 +154,8 @@ def _request(method: str, path: str, *, json_body: Mapping[str, Any] | None,
         return _transport_failure(method, path, started, f"transport error ({type(exc).__name__}: {exc})")
     elapsed_ms = (time.perf_counter() - started) * 1000
     body = _json_object(response)
+    if body is not None:
+        body = codec.answer_body(body)
     outcome = classify(http_status=response.status_code, body=body)
     error = ""
     if outcome is not Outcome.SUCCESS:

@@ -1,5 +1,5 @@
-"""bench/resilience/metrics.py: per-second and per-window aggregation of the request log, drain time."""
-from bench.resilience import metrics as m
+"""resilience/metrics.py: per-second and per-window aggregation of the request log, drain time."""
+from resilience import metrics as m
 
 T0 = 1_700_000_000.0
 

@@ -1,9 +1,9 @@
-"""bench/resilience/report.py: rendering docs/resilience-report.md from a small fixture of run JSON."""
+"""resilience/report.py: rendering docs/resilience-report.md from a small fixture of run JSON."""
 import copy
 
 import pytest
 
-from bench.resilience import report
+from resilience import report
 
 RUN = {
     "variant": "run", "variant_note": "", "stack": {}, "rates": {"balance": 20.0},

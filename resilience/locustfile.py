@@ -1,6 +1,6 @@
 """Load W0 of flows.md §6.0 for Locust (headless, run as a SUBPROCESS of the harness; never imported by Django).
 
-    locust -f bench/resilience/locustfile.py --headless -u N -r N -t 300s --host http://127.0.0.1:PORT [classes]
+    locust -f resilience/locustfile.py --headless -u N -r N -t 300s --host http://127.0.0.1:PORT [classes]
 
 The harness writes a JSON config (path in RES_LOAD_CONFIG): customer tokens and their accounts, the staff token,
 the rates, the output file, and switches (`duplicates` for E18). Every request is appended to the output JSONL

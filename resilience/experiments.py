@@ -1,142 +1,12 @@
-"""The experiments of flows.md §6 as data: steady-state hypothesis, method (timed steps through the fault
-switch), rollback, and pass criteria that a run evaluates to PASS/FAIL each.
+"""The registry: every experiment of the comparison as data (resilience/criteria.py says what the fields mean).
 
-A load experiment runs W0 for `duration_s`; its `steps` fire at an anchor (`start`, `fault_start`, `fault_end`)
-plus an offset. The harness (bench/resilience/harness.py) implements every `action` named here; metrics are
-computed by bench/resilience/analysis.py under the dotted names the criteria use. Static experiments call a
-function of another module (`call`, imported lazily when the experiment runs): if the import fails the verdict
-is "NOT RUN: <reason>".
+The harness implements every step `action` named here (resilience/stack.py, fault_actions.py); metrics are
+computed by resilience/analysis.py under the dotted names the criteria use.
 """
 from __future__ import annotations
 
-import operator
-from dataclasses import dataclass, field
-from typing import Any
-
-DIMENSIONS = ("coupling", "flexibility", "scalability", "blast radius", "complexity", "consistency")
-_OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, "<": operator.lt, ">": operator.gt}
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """`metric` (dotted path into the run's metrics) `op` `target`, e.g. ("transfers.lost", "==", 0)."""
-
-    metric: str
-    op: str
-    target: float
-    label: str = ""
-    # Timing targets (drain time, latency ratios) depend on the machine and need the full windows: a quick run
-    # reports them but only correctness criteria (availability, lost, doubled, money, invariants, mails) gate it.
-    timing: bool = False
-
-    def __post_init__(self) -> None:
-        if self.op not in _OPS:
-            raise ValueError(f"unknown operator {self.op!r}")
-
-
-@dataclass(frozen=True)
-class Step:
-    """At `anchor` + `offset_s` do `action` with `params` (see Harness.ACTIONS)."""
-
-    anchor: str
-    action: str
-    params: dict[str, Any] = field(default_factory=dict)
-    offset_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Seconds since the load started: total run, fault window [fault_start_s, fault_end_s)."""
-
-    duration_s: float
-    fault_start_s: float
-    fault_end_s: float
-    drain_wait_s: float = 120.0  # after the load stops, wait (bounded) until every transfer is terminal
-
-    def at(self, anchor: str, offset_s: float = 0.0) -> float:
-        base = {"start": 0.0, "fault_start": self.fault_start_s, "fault_end": self.fault_end_s,
-                "end": self.duration_s}[anchor]
-        return base + offset_s
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One run of a multi-run experiment (E5 A/B): its name and how the stack differs."""
-
-    name: str
-    stack: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Experiment:
-    id: str
-    title: str
-    dimension: str
-    hypothesis: str
-    method: str
-    rollback: str
-    criteria: tuple[Criterion, ...]
-    original: str = ""  # what the original microservice sample does in the same situation
-    kind: str = "load"  # "load" | "static" | "todo"
-    full: Timing | None = None
-    quick: Timing | None = None
-    steps: tuple[Step, ...] = ()
-    load: dict[str, Any] = field(default_factory=dict)  # overrides of the W0 load config (e.g. duplicates)
-    variants: tuple[Variant, ...] = (Variant("run"),)
-    call: str = ""  # static: "module:function"
-    call_kwargs: dict[str, Any] = field(default_factory=dict)
-    call_kwargs_quick: dict[str, Any] = field(default_factory=dict)
-    in_quick: bool = False
-
-    def timing(self, *, quick: bool) -> Timing | None:
-        return self.quick if quick else self.full
-
-
-# --- criteria evaluation --------------------------------------------------------------------------------
-
-
-def metric_get(metrics: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path (None when any part is missing)."""
-    value: Any = metrics
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def criterion_evaluate(criterion: Criterion, metrics: dict[str, Any]) -> dict[str, Any]:
-    """{label, metric, op, target, value, passed}; a missing (not measured) value fails."""
-    value = metric_get(metrics, criterion.metric)
-    passed = isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        bool(_OPS[criterion.op](value, criterion.target))
-    if isinstance(value, bool):
-        passed = bool(_OPS[criterion.op](int(value), criterion.target))
-    return {"label": criterion.label or f"{criterion.metric} {criterion.op} {criterion.target:g}",
-            "metric": criterion.metric, "op": criterion.op, "target": criterion.target, "value": value,
-            "passed": passed, "timing": criterion.timing}
-
-
-def gate_failed(results: list[dict[str, Any]], *, quick: bool) -> bool:
-    """True when the run must fail: any failed criterion, except timing targets in a quick run."""
-    return any(not result["passed"] and not (quick and result.get("timing")) for result in results)
-
-
-def criteria_evaluate(criteria: tuple[Criterion, ...], metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    return [criterion_evaluate(criterion, metrics) for criterion in criteria]
-
-
-def verdict(results: list[dict[str, Any]], *, error: str = "") -> str:
-    """PASS when every criterion passed, FAIL otherwise; NOT RUN when the run itself could not happen."""
-    if error:
-        return f"NOT RUN: {error}"
-    if not results:
-        return "NOT RUN: no criteria"
-    return "PASS" if all(result["passed"] for result in results) else "FAIL"
-
-
-# --- the registry -----------------------------------------------------------------------------------------
+from resilience import experiments_change
+from resilience.criteria import Criterion, Experiment, Step, Timing, Variant
 
 _AVAIL = 0.999
 _CORE_DOWN_ENDPOINTS = ("balance", "transactions", "transfer", "application", "confirm")
@@ -194,7 +64,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         dimension="blast radius",
         hypothesis="Transfers complete at the baseline rate; the mail rows dead-letter; after the fix, replay sends "
                    "exactly one mail per completed transfer.",
-        method="W0; a flag makes the `notify_transfer_completed` handler raise (bench/resilience/apps.py) for the "
+        method="W0; a flag makes the `notify_transfer_completed` handler raise (resilience/fault_switches.py) for the "
                "fault window; after it, every dead-lettered mail row is replayed through "
                "POST /v1/admin/outbox/{id}/replay.",
         rollback="Flag off (the 'fix'), replay of the dead letters.",
@@ -311,7 +181,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         id="E9", title="Runtime coupling: the create_account consumer stopped under W0", dimension="coupling",
         hypothesis="With account provisioning stopped, balance, history and transfers stay at their baseline; "
                    "approved applications wait in CONFIRMED and complete once the consumer runs again.",
-        method="W0; the `create_account` handler defers every claimed row (bench/resilience/apps.py: as if its "
+        method="W0; the `create_account` handler defers every claimed row (resilience/fault_switches.py: as if its "
                "consumer were stopped) for the fault window (5 minutes in the full run).",
         rollback="Consumer on again; the waiting rows drain.",
         original="The account-opening Lambdas are separate: transfers and balance are untouched (the "
@@ -380,7 +250,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     # --- static / consistency experiments: functions of another module, run without the stack --------------
     Experiment(
         id="E7", title="Static coupling: import-linter contracts and cross-app import edges", dimension="coupling",
-        kind="static", call="bench.resilience.static:e7_coupling",
+        kind="static", call="resilience.static.coupling:e7_coupling",
         hypothesis="Apps import each other only through services/events modules; nothing imports corebanking_mock.",
         method="import-linter contracts; count of cross-app import edges.", rollback="None.",
         original="Separate repositories and Lambdas: no code coupling, coupling moves to events and HTTP contracts.",
@@ -388,7 +258,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E10", title="Test cost: full suite vs per-app suites vs a one-app change", dimension="flexibility",
-        kind="static", call="bench.resilience.static:e10_test_cost", call_kwargs={"quick": False},
+        kind="static", call="resilience.static.suite_cost:e10_test_cost", call_kwargs={"quick": False},
         call_kwargs_quick={"quick": True},
         hypothesis="The full suite is fast enough to run on every change.", method="Wall time of pytest selections.",
         rollback="None.", original="Per-service suites; the full system needs a deployed environment.",
@@ -397,7 +267,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E13", title="Inventory of moving parts against the original", dimension="complexity", kind="static",
-        call="bench.resilience.static:e13_inventory",
+        call="resilience.static.inventory:e13_inventory",
         hypothesis="Fewer deployable units, resources and network hops; one writer of transfer state.",
         method="Count deployable units, infrastructure resources, hops and writers per transfer.", rollback="None.",
         original="About 18 functions + the core API function, 10 tables (3 in core), 2 queues + 2 DLQs, 1 bus with "
@@ -406,7 +276,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E15", title="Code size: reliability machinery vs business code", dimension="complexity", kind="static",
-        call="bench.resilience.static:e15_code_size",
+        call="resilience.static.code_size:e15_code_size",
         hypothesis="The monolith still needs the external-leg machinery (outbox, idempotency, saga) but no "
                    "internal hops.", method="Lines of code per category.", rollback="None.",
         original="Outbox tables, stream processors and DLQ plumbing per service.",
@@ -414,7 +284,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     Experiment(
         id="E16", title="Internal atomicity: aborts at random points inside command and result transactions",
-        dimension="consistency", kind="static", call="bench.resilience.atomicity:e16_atomicity", in_quick=True,
+        dimension="consistency", kind="static", call="resilience.atomicity.runner:e16_atomicity", in_quick=True,
         call_kwargs={"runs": 1000}, call_kwargs_quick={"runs": 100},
         hypothesis="0 events without their outbox row, 0 outbox rows without their event, 0 read-model drift.",
         method="Abort the process at random points inside the transactions; check afterwards.", rollback="None.",
@@ -429,14 +299,14 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                  criteria=())
       for code, title, dimension in (
           ("E6", "Scaling on one box (core concurrency 1–16, web workers 2–8)", "scalability"),
-          ("E8", "Replaceability of the core adapter", "coupling"),
           ("E12", "Change isolation: transfer mail template redeploy", "flexibility"),
           ("E14", "Debuggability: 20 injected failures from the timeline alone", "complexity"),
       )),
+    *experiments_change.EXPERIMENTS,
 )
 
 EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
-PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E7", "E10", "E13", "E15", "E16")
+PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E7", "E8", "E10", "E13", "E15", "E16")
 QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
 
 

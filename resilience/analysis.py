@@ -1,8 +1,8 @@
-"""Metrics of one load experiment: the pure aggregation of bench/resilience/metrics.py over the request log and
+"""Metrics of one load experiment: the pure aggregation of resilience/metrics.py over the request log and
 the samples, plus database facts read after the drain (transfers, core postings, mails, duplicates).
 
 `experiment_metrics` runs in the harness process (Django set up on the harness databases). The names it
-produces are the dotted paths the criteria in bench/resilience/experiments.py use.
+produces are the dotted paths the criteria in resilience/experiments.py use.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 from typing import Any
 
-from bench.resilience import metrics as m
-from bench.resilience.experiments import Timing
+from resilience import metrics as m
+from resilience.criteria import Timing
 
 TRANSFER_ENDPOINTS = ("transfer", "transfer_dup")
 

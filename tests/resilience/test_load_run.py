@@ -1,5 +1,6 @@
-"""bench/resilience/harness.py: the whole-application outage figures of E4 (pure helpers, no stack started)."""
-from bench.resilience.harness import _compact_series, _e4_outages
+"""resilience/load_run.py: the whole-application outage figures of E4 and the compact series (pure helpers, no
+stack started)."""
+from resilience.load_run import _compact_series, _e4_outages
 
 T0 = 1_700_000_000.0
 

@@ -1,4 +1,6 @@
-"""The harness app: loaded only by bench/resilience/settings.py (never by the product's settings).
+"""The harness's fault switches, an app loaded only by resilience/settings.py (the settings of every process of a
+resilience run), never by the product's settings: the product's `resilience` app (resilience/apps.py) only
+provides the `manage.py resilience` command.
 
 It makes two components switchable through flag files in `<RES_FLAG_DIR>` (every process of the harness reads
 the same folder, so the harness flips them without a restart):
@@ -57,9 +59,9 @@ class SwitchableHandler:
         return self._wrapped.deliver(message)
 
 
-class ResilienceConfig(AppConfig):
-    name = "bench.resilience"
-    label = "bench_resilience"
+class FaultSwitchesConfig(AppConfig):
+    name = "resilience.fault_switches"
+    label = "resilience_fault_switches"
 
     def ready(self) -> None:
         from accounts import events as accounts_events

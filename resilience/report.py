@@ -1,6 +1,6 @@
 """Render docs/resilience-report.md and docs/resilience/*.png from the harness's JSON results.
 
-    .venv/bin/python manage.py resilience report [--out bench/results/resilience]
+    .venv/bin/python manage.py resilience report [--out resilience/results]
 
 For every experiment the newest full run is used (a quick run only when no full run has it, and then it is
 marked "quick"). Charts use matplotlib's Agg backend (no display). Everything shown is read from the JSON
@@ -14,12 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "resilience"
+from resilience.environment import REPO_ROOT
+from resilience.report_charts import ENDPOINT_ORDER, chart_run
+from resilience.report_headlines import fmt, headline, pct, window_of
+
+DEFAULT_OUT = REPO_ROOT / "resilience" / "results"
 DOCS_PATH = REPO_ROOT / "docs" / "resilience-report.md"
 CHARTS_DIR = REPO_ROOT / "docs" / "resilience"
-ENDPOINT_ORDER = ("balance", "transactions", "transfer", "transfer_dup", "application", "confirm", "confirm_dup",
-                  "spike_application", "spike_confirm")
 
 # flows.md §6 table: the seed's claims, and what the original microservice sample does (flows.md §2.8, §6).
 DIMENSIONS: dict[str, dict[str, str]] = {
@@ -77,189 +78,6 @@ def newest_per_experiment(records: list[dict[str, Any]]) -> dict[str, tuple[dict
     return chosen
 
 
-# --- charts ---------------------------------------------------------------------------------------------------
-
-
-def chart_run(run: dict[str, Any], *, title: str, path: Path) -> None:
-    """Four panels over time, fault window shaded: availability per endpoint, p95 latency per endpoint, outbox
-    backlog (open rows per queue, dead letters, oldest pending age), transfer phases of this run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    timing = run["timing"]
-    fig, axes = plt.subplots(4, 1, figsize=(10, 12), sharex=True)
-    series = run["series"]
-    endpoints = [name for name in ENDPOINT_ORDER if name in series] + \
-        sorted(name for name in series if name not in ENDPOINT_ORDER)
-    for name in endpoints:
-        column = series[name]
-        t = column["t"]
-        availability = [100 * ok / n if n else None for ok, n in zip(column["ok"], column["n"], strict=True)]
-        axes[0].plot(t, [value if value is not None else float("nan") for value in availability], label=name,
-                     linewidth=1, marker=".", markersize=2)
-        axes[1].plot(t, [value if value is not None else float("nan") for value in column["p95"]], label=name,
-                     linewidth=1, marker=".", markersize=2)
-    axes[0].set_ylabel("2xx share per second (%)")
-    axes[0].set_ylim(-5, 105)
-    axes[0].legend(loc="lower left", fontsize=7, ncol=4)
-    axes[1].set_ylabel("p95 latency per second (ms)")
-    axes[1].set_yscale("log")
-    samples = [sample for sample in run["samples"] if sample.get("ok")]
-    st = [sample["t"] for sample in samples]
-    for key, label in (("open_core", "open rows, core queue"), ("open_notify", "open rows, notify queue"),
-                       ("dead", "dead letters")):
-        axes[2].plot(st, [sample["outbox"].get(key, 0) for sample in samples], label=label, linewidth=1)
-    axes[2].set_ylabel("outbox rows")
-    age = axes[2].twinx()
-    age.plot(st, [sample["outbox"]["oldest_pending_age_s"] for sample in samples], color="grey", linestyle=":",
-             linewidth=1, label="oldest pending age (s)")
-    age.set_ylabel("oldest pending age (s)")
-    lines = axes[2].get_legend_handles_labels()
-    lines_age = age.get_legend_handles_labels()
-    axes[2].legend(lines[0] + lines_age[0], lines[1] + lines_age[1], loc="upper right", fontsize=7)
-    phases = sorted({phase for sample in samples for phase in sample["transfers"]})
-    for phase in phases:
-        axes[3].plot(st, [sample["transfers"].get(phase, 0) for sample in samples], label=phase, linewidth=1)
-    axes[3].set_yscale("symlog")
-    axes[3].set_ylabel("transfers of this run by phase")
-    axes[3].set_xlabel("seconds since the load started")
-    if phases:
-        axes[3].legend(loc="upper left", fontsize=7, ncol=3)
-    for axis in axes:
-        if timing["fault_end_s"] > timing["fault_start_s"] and timing["fault_start_s"] > 0:
-            axis.axvspan(timing["fault_start_s"], timing["fault_end_s"], color="red", alpha=0.08)
-        for action in run.get("actions", []):
-            if action.get("t") is not None and action["action"] in ("kill_core_worker", "web_master_kill",
-                                                                    "db_block", "db_unblock"):
-                axis.axvline(action["t"], color="black", alpha=0.25, linewidth=0.6)
-        axis.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-
-
-# --- text -----------------------------------------------------------------------------------------------------
-
-
-def fmt(value: Any, digits: int = 1, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}{unit}"
-    if isinstance(value, int):
-        return f"{value:,}{unit}"
-    return f"{value}{unit}"
-
-
-def pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f} %"
-
-
-def _window(metrics: dict[str, Any], endpoint: str, window: str) -> dict[str, Any]:
-    return ((metrics.get("endpoints") or {}).get(endpoint) or {}).get(window) or {}
-
-
-def headline(result: dict[str, Any]) -> str:
-    """One sentence of measured figures per experiment."""
-    metrics = result.get("metrics") or {}
-    if result["verdict"].startswith("NOT RUN"):
-        return result["verdict"]
-    code = result["id"]
-    if result["kind"] == "static":
-        shown = ", ".join(f"{key} = {fmt(value)}" for key, value in list(metrics.items())[:6]
-                          if not isinstance(value, (dict, list)))
-        return shown or "see notes"
-    if code == "E5":
-        parts = []
-        for name in sorted(metrics):
-            run = metrics.get(name) or {}
-            if not isinstance(run, dict) or "endpoints" not in run:
-                continue
-            balance = ((run.get("endpoints") or {}).get("balance") or {})
-            transfers = run.get("transfers") or {}
-            spike = _window(run, "spike_application", "fault")
-            parts.append(f"run {name}: balance p95 {fmt(_window(run, 'balance', 'baseline').get('p95'))} → "
-                         f"{fmt(_window(run, 'balance', 'fault').get('p95'))} ms "
-                         f"({fmt(balance.get('p95_degradation_pct'))} %), transfer e2e p95 "
-                         f"{fmt(transfers.get('e2e_p95_baseline_s'), 2)} → "
-                         f"{fmt(transfers.get('e2e_p95_fault_s'), 2)} s, "
-                         f"{fmt(spike.get('n'))} spike applications of which "
-                         f"{fmt((spike.get('codes') or {}).get('429', 0))} "
-                         f"answered 429, peak backlog {fmt((run.get('outbox') or {}).get('max_open'))} rows")
-        return "; ".join(parts)
-    transfers = metrics.get("transfers") or {}
-    common = (f"lost {fmt(transfers.get('lost'))}, doubled {fmt(transfers.get('doubled'))}, conservation delta "
-              f"{fmt((metrics.get('money') or {}).get('conservation_delta'))} yen, invariants failed "
-              f"{fmt((metrics.get('invariants') or {}).get('failed'))}")
-    if code == "E1":
-        return (f"during the outage balance {pct(_window(metrics, 'balance', 'fault').get('availability'))} 2xx, "
-                f"transfer POST {pct(_window(metrics, 'transfer', 'fault').get('availability'))} 2xx; "
-                f"{fmt(transfers.get('delayed'))} transfers delayed, their accepted→terminal p50/p95/max "
-                f"{fmt(transfers.get('delayed_e2e_s', {}).get('p50'))}/"
-                f"{fmt(transfers.get('delayed_e2e_s', {}).get('p95'))}/"
-                f"{fmt(transfers.get('delayed_e2e_s', {}).get('max'))} s; backlog peak "
-                f"{fmt((metrics.get('outbox') or {}).get('max_open'))} rows, drained "
-                f"{fmt((metrics.get('outbox') or {}).get('drain_s'))} s after recovery; {common}")
-    if code == "E2":
-        return (f"balance p95 {fmt(_window(metrics, 'balance', 'baseline').get('p95'))} → "
-                f"{fmt(_window(metrics, 'balance', 'fault').get('p95'))} ms, transfer POST p95 "
-                f"{fmt(_window(metrics, 'transfer', 'baseline').get('p95'))} → "
-                f"{fmt(_window(metrics, 'transfer', 'fault').get('p95'))} ms; transfer e2e p95 "
-                f"{fmt(transfers.get('e2e_p95_baseline_s'), 2)} → {fmt(transfers.get('e2e_p95_fault_s'), 2)} s; "
-                f"failed/compensated {fmt(transfers.get('failed_or_compensated'))}; {common}")
-    if code == "E3":
-        mails = metrics.get("mails") or {}
-        return (f"completions {fmt(transfers.get('completed_per_s_baseline'), 2)}/s before, "
-                f"{fmt(transfers.get('completed_per_s_fault'), 2)}/s during the bug; "
-                f"{fmt(mails.get('dead_lettered_during_bug'))} mail rows dead-lettered and replayed; completed "
-                f"transfers without exactly one mail {fmt(mails.get('completed_without_exactly_one'))}; {common}")
-    if code == "E4":
-        e4 = metrics.get("e4") or {}
-        return (f"{fmt(e4.get('worker_kills'))} core-worker kills; web master kill: restart "
-                f"{fmt(e4.get('web_restart_s'))} s, "
-                f"whole-application outage {fmt(e4.get('web_outage_s'))} s with {fmt(e4.get('web_failed_requests'))} "
-                f"failed requests; database refusing connections {fmt(e4.get('db_block_s'))} s: outage "
-                f"{fmt(e4.get('db_outage_s'))} s, {fmt(e4.get('db_failed_requests'))} failed requests; {common}")
-    if code == "E4b":
-        e4 = metrics.get("e4") or {}
-        return (f"one of two instances killed for {fmt(e4.get('instance_down_s'))} s: "
-                f"{fmt(e4.get('instance_failed_requests'))} of {fmt(e4.get('instance_requests_in_window'))} requests "
-                f"failed ({pct(e4.get('instance_error_rate'))}), outage seconds "
-                f"{fmt(e4.get('instance_outage_s'))}; {common}")
-    if code == "E9":
-        return (f"create_account stopped: balance p95 {fmt(_window(metrics, 'balance', 'baseline').get('p95'))} → "
-                f"{fmt(_window(metrics, 'balance', 'fault').get('p95'))} ms, transfer completions "
-                f"{fmt(transfers.get('completed_per_s_baseline'), 2)} → "
-                f"{fmt(transfers.get('completed_per_s_fault'), 2)}/s, "
-                f"applications left open after the restart "
-                f"{fmt(((metrics.get('drain') or {}).get('left') or {}).get('applications_open'))}; {common}")
-    if code == "E11":
-        failed = {name: (_window(metrics, name, 'all').get('n', 0) or 0)
-                  - (_window(metrics, name, 'all').get('ok', 0) or 0)
-                  for name in (metrics.get('endpoints') or {})}
-        return f"failed requests per endpoint over the whole run {failed}; {common}"
-    if code == "E17":
-        comp = transfers.get("compensated_e2e_s") or {}
-        return (f"{fmt(transfers.get('received'))} transfers: by phase {transfers.get('by_phase')}; compensation "
-                f"latency p95 {fmt(comp.get('p95'))} s; {common}")
-    if code == "E18":
-        dup = metrics.get("duplicates") or {}
-        return (f"{fmt(dup.get('transfer_pairs'))} transfer pairs → "
-                f"{fmt(dup.get('transfers_created'))} transfers for "
-                f"{fmt(dup.get('transfer_keys_accepted'))} keys; "
-                f"{fmt(dup.get('confirm_pairs'))} confirm pairs, answers "
-                f"{dup.get('confirm_pair_statuses')}; extra create_account rows "
-                f"{fmt(dup.get('applications_with_extra_create_rows'))}, extra core customers "
-                f"{fmt(dup.get('extra_core_customers'))}; {common}")
-    return common
-
-
 def endpoint_table(metrics: dict[str, Any]) -> list[str]:
     endpoints = metrics.get("endpoints") or {}
     names = [name for name in ENDPOINT_ORDER if name in endpoints] + \
@@ -267,7 +85,7 @@ def endpoint_table(metrics: dict[str, Any]) -> list[str]:
     lines = ["| endpoint | baseline 2xx | baseline p50 / p95 ms | fault 2xx | fault p50 / p95 / max ms | "
              "fault status codes | after 2xx |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in names:
-        base, fault, after = (_window(metrics, name, window) for window in ("baseline", "fault", "after"))
+        base, fault, after = (window_of(metrics, name, window) for window in ("baseline", "fault", "after"))
         lines.append(f"| {name} | {pct(base.get('availability'))} ({fmt(base.get('n'))}) | "
                      f"{fmt(base.get('p50'))} / {fmt(base.get('p95'))} | {pct(fault.get('availability'))} "
                      f"({fmt(fault.get('n'))}) | {fmt(fault.get('p50'))} / {fmt(fault.get('p95'))} / "
@@ -360,7 +178,7 @@ def render(records: list[dict[str, Any]], *, charts_dir: Path = CHARTS_DIR, make
     runs_used = {record["_file"]: record for _result, record in chosen.values()}
     lines = ["# Resilience report: the Django monolith under the experiments of flows.md §6", "",
              "Generated by `manage.py resilience report` from the JSON results of `manage.py resilience run` "
-             "(bench/resilience/). Do not edit by hand; rerun the harness and the report instead.", "",
+             "(resilience/). Do not edit by hand; rerun the harness and the report instead.", "",
              "## Runs used", "", "| file | mode | started (UTC) | commit | machine | wall time |",
              "| --- | --- | --- | --- | --- | --- |"]
     for name, record in sorted(runs_used.items()):
