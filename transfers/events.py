@@ -69,7 +69,8 @@ CORE_TYPE_REFUND = "TRANSFER_REFUND"
 
 
 def aggregate_id_for(transaction_id: str) -> str:
-    """`transfer-{transactionId}` (api.md §2.6)."""
+    """The transfer's event-stream id, `transfer-{transactionId}`: the 202 answer shows it as `aggregateId`, so it keeps
+    the original's form (api.md §2.6)."""
     return f"transfer-{transaction_id}"
 
 
