@@ -48,9 +48,3 @@ def user_get_by_token(*, raw_token: str) -> TokenIdentity:
     if not session.is_active or session.expires_at <= timezone.now():
         raise SessionExpired()
     return TokenIdentity(user=user, session=session, token=token)
-
-
-def login_session_list_active(*, user) -> list[LoginSession]:
-    """The user's active, unexpired sessions, newest first."""
-    return list(LoginSession.objects.filter(user=user, is_active=True, expires_at__gt=timezone.now())
-                .order_by("-created_at"))

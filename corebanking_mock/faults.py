@@ -157,7 +157,8 @@ def fault_plan_for(*, group: str) -> FaultPlan:
 
 
 def fault_core_is_down() -> bool:
-    """True while the `all` group is down: what /core/health reports (R18 probe)."""
+    """True while the `all` group is down: what /core/health reports, so the bank's circuit breaker
+    sees core as down (R18)."""
     return fault_plan_for(group=GROUP_ALL).down
 
 
