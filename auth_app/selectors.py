@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
-from django.db.models import Model
 from django.utils import timezone
 
 from auth_app.errors import AccountDisabled, InvalidToken, SessionExpired, UserNotFound
 from auth_app.models import LoginSession
 from auth_app.tokens import BankAccessToken, TokenError, token_decode
+from config.rows import model_columns, model_from_row
 
 
 @dataclass(frozen=True)
@@ -52,26 +52,14 @@ def user_get_by_token(*, raw_token: str) -> TokenIdentity:
     return TokenIdentity(user=user, session=session, token=token)
 
 
-def _from_row(model: type[Model], alias: str, values: tuple) -> Model:
-    """A model instance from its concrete columns in field order, converted as the ORM would (SQLite hands back
-    text datetimes and integer booleans)."""
-    connection = connections[alias]
-    converted = []
-    for field, value in zip(model._meta.concrete_fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(alias, None, converted)
-
-
 @functools.cache
 def _session_with_user_sql() -> str:
     user_model = get_user_model()
-    quote = connections[router.db_for_read(LoginSession)].ops.quote_name
-    session_columns = [f"s.{quote(field.column)}" for field in LoginSession._meta.concrete_fields]
-    user_columns = [f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields]
-    return (f"SELECT {', '.join(session_columns + user_columns)} "
+    alias = router.db_for_read(LoginSession)
+    quote = connections[alias].ops.quote_name
+    columns = [*model_columns(LoginSession, alias=alias, table_alias="s"),
+               *model_columns(user_model, alias=alias, table_alias="u")]
+    return (f"SELECT {', '.join(columns)} "
             f"FROM {quote(LoginSession._meta.db_table)} s JOIN {quote(user_model._meta.db_table)} u "
             f"ON u.{quote(user_model._meta.pk.column)} = s.{quote(LoginSession._meta.get_field('user').column)} "
             f"WHERE s.{quote('session_id')} = %s")
@@ -87,8 +75,8 @@ def _session_with_user(session_id: str) -> LoginSession | None:
     if row is None:
         return None
     width = len(LoginSession._meta.concrete_fields)
-    session = _from_row(LoginSession, alias, row[:width])
-    session.user = _from_row(get_user_model(), alias, row[width:])
+    session = model_from_row(LoginSession, alias=alias, values=row[:width])
+    session.user = model_from_row(get_user_model(), alias=alias, values=row[width:])
     return session
 
 
