@@ -127,6 +127,11 @@ def _mail_enqueue(transfer: Transfer, ended: ev.TransferEndedData, *, kind: str,
                    payload={"transactionId": transfer.transaction_id, **payload})
 
 
+def _accepted_day(transfer: Transfer) -> dt.date:
+    """The day (bank time zone) whose daily limit the transfer was counted against when it was accepted."""
+    return timezone.localtime(transfer.created_at).date()
+
+
 def _posting_timestamp(raw: str) -> dt.datetime:
     parsed = parse_datetime(raw) if raw else None
     return parsed if parsed is not None else timezone.now()
@@ -183,7 +188,7 @@ def transfer_withdrawal_record(*, transaction_id: str, result: LegResult, actor:
                                      _ended_event(failed, leg=ev.LEG_WITHDRAW)])
         source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
         if source is not None:
-            account_hold_release(account=source, amount=transfer.amount)
+            account_hold_release(account=source, amount=transfer.amount, uncount_day=_accepted_day(transfer))
         _mail_enqueue(transfer, failed, kind=ev.KIND_MAIL_FAILED, outcome="failed", reason=result.error_code,
                       message=result.error_message)
     _append(transfer=transfer, actor=actor, events=events)
@@ -230,7 +235,8 @@ def transfer_refund_record(*, transaction_id: str, result: LegResult, actor: str
     compensated = _ended(transfer, ev.TRANSFER_COMPENSATED)
     events = _checked(transfer, [_processed(ev.LEG_REFUND, result), _ended_event(compensated, leg=ev.LEG_REFUND)])
     transfer_leg_posting_apply(posting=_posting(transfer, result, leg=ev.LEG_REFUND,
-                                                account_id=transfer.source_account_id, amount=transfer.amount))
+                                                account_id=transfer.source_account_id, amount=transfer.amount),
+                               uncount_day=_accepted_day(transfer))
     _mail_enqueue(transfer, compensated, kind=ev.KIND_MAIL_FAILED, outcome="compensated")
     _append(transfer=transfer, actor=actor, events=events)
     return True
