@@ -15,10 +15,10 @@ from tests.fixtures.transfers import transfer_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, databases="__all__")]
 
-# Today's counts on PostgreSQL (they were 15 and 36 before the one-statement appends and inserts and before the
-# daily total moved onto the locked source row).
+# Today's counts on PostgreSQL (they were 15 and 36 before the one-statement appends, inserts and claims and before
+# the daily total moved onto the locked source row).
 ACCEPT_BUDGET = 9  # the login-session check, then BEGIN … COMMIT of the accepting transaction
-LEG_BUDGET = 17  # a one-row claim (3), the leg's start (5) and its settle with the recorded result (9)
+LEG_BUDGET = 15  # a one-row claim (1), the leg's start (5) and its settle with the recorded result (9)
 
 
 def _statements(queries) -> list[str]:
