@@ -91,6 +91,8 @@ def posting_apply(request: PostingRequest, *, posting_id: str, body: dict[str, A
     Returns the new balance, or None when nothing was applied (the caller then takes the general path).
     """
     connection = connections[CORE_DB]
+    if not connection.features.can_return_columns_from_insert:
+        return None  # SQLite older than 3.35 has no RETURNING: the general path does the work
     now = connection.ops.adapt_datetimefield_value(request.now)
     params = {
         **{column: None for column in POSTING_COLUMNS}, **request.posting,
