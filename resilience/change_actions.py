@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,7 +67,9 @@ class ChangeActions(FaultActions):
         """E12: build the release (this code + one changed mail template), start a `role` worker from it, then stop
         the old one warmly (SIGTERM: it finishes its tasks). Web and the core worker keep running."""
         started = time.monotonic()
-        release = self.run_dir / "release-e12"
+        # Outside the repository, so no tool that walks the tree (ruff, the requirements check) sees a second copy.
+        self._release_root = Path(tempfile.mkdtemp(prefix="resilience-e12-"))
+        release = self._release_root / "release"
         release_prepare(release)
         changed = tree_differences(REPO_ROOT, release)
         mail_dir = Path(self.env.get("EMAIL_FILE_PATH", ""))
@@ -95,5 +98,6 @@ class ChangeActions(FaultActions):
         self.extra["e12"].update({"mails_after_release": counts["messages"],
                                   "released_template_mails": counts["with_marker"]})
         self.worker_warm_restart(role="notify")
+        shutil.rmtree(self._release_root, ignore_errors=True)
 
 

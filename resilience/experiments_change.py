@@ -53,4 +53,30 @@ E12 = Experiment(
     ),
 )
 
-EXPERIMENTS = (E8, E12)
+E14 = Experiment(
+    id="E14", title="Debuggability: injected failures explained from the transfer timeline and one log stream",
+    dimension="complexity",
+    hypothesis="For every injected failure, the staff timeline of the transfer and the bank's JSON log lines "
+               "filtered by its transaction id are enough to tell where the money is and why.",
+    method="Light W0; at the fault start the harness sends transfers of its own and injects one kind of failure "
+           "into each batch, kinds in random order: a frozen source (core refuses the withdrawal), a frozen target "
+           "(core refuses the deposit: compensation), a lost core answer (blackhole_after_apply for 6 s), a kill -9 "
+           "of the core worker while the legs are in flight (core slowed to 4 s), and the mail handler raising. "
+           "After the drain resilience/debug_probes.py:diagnose reads only GET /v1/admin/transfer-events/{id} and "
+           "the log lines with that transaction_id; the truth is what was injected and the core's postings. 20 "
+           "transfers in the full run (4 per kind), 5 in the quick run.",
+    rollback="Accounts thawed, faults and the mail bug off (the drain settles every transfer).",
+    original="One transfer's story is spread over 6 functions' CloudWatch log groups, the bus and 3 tables: no "
+             "single timeline.",
+    full=Timing(duration_s=150, fault_start_s=10, fault_end_s=120, drain_wait_s=180),
+    quick=Timing(duration_s=90, fault_start_s=5, fault_end_s=60, drain_wait_s=150),
+    load={"rates": {"balance": 5.0, "transactions": 1.0, "transfer": 1.0, "application": 0.2}},
+    steps=(Step("fault_start", "debug_probes", {}),),
+    criteria=(
+        Criterion("e14.missing", "==", 0, "every planned failure was injected"),
+        Criterion("e14.undetermined", "==", 0, "money state and cause found from the timeline and the log alone"),
+        *CONSISTENCY,
+    ),
+)
+
+EXPERIMENTS = (E8, E12, E14)

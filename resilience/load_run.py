@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from resilience import metrics as m
-from resilience.change_actions import ChangeActions
 from resilience.criteria import Experiment, Variant
+from resilience.debug_probes import DebugActions
 from resilience.environment import REPO_ROOT, VENV_BIN
 from resilience.processes import Child
 from resilience.stack import (
@@ -27,7 +27,7 @@ from resilience.stack import (
 )
 
 
-class Harness(ChangeActions):
+class Harness(DebugActions):
     """One run: processes, seeded world, the fault actions the experiments name, and the load experiments."""
 
     # --- load ----------------------------------------------------------------------------------------------
@@ -135,6 +135,7 @@ class Harness(ChangeActions):
             drained_at = time.time() - self.t0
             self.accounts_thaw()
             self.release_finish()
+            self.debug_finish()
         finally:
             self.periodic_stop()
             samples = sampler.stop()

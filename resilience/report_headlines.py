@@ -144,5 +144,16 @@ def _e12(metrics: dict[str, Any]) -> str:
             f"{fmt(e12.get('mails_after_release'))} mails after the rollout used the new template")
 
 
+def _e14(metrics: dict[str, Any]) -> str:
+    e14 = metrics.get("e14") or {}
+    wrong = [f"{probe['kind']} → {probe['diagnosis']['cause']}/{probe['diagnosis']['money']} (truth "
+             f"{probe['money']})" for probe in e14.get("detail") or []
+             if (probe.get("diagnosis") or {}).get("cause") != probe["kind"]
+             or (probe.get("diagnosis") or {}).get("money") != probe.get("money")]
+    shown = (f"{fmt(e14.get('determined'))} of {fmt(e14.get('probes'))} injected failures ({e14.get('kinds')}) "
+             "explained from the timeline and the log alone")
+    return shown + (f"; not explained: {'; '.join(wrong)}" if wrong else "")
+
+
 # Experiments whose headline does not follow the generic static or load form.
-SPECIFIC_HEADLINES = {"E8": _e8, "E12": _e12}
+SPECIFIC_HEADLINES = {"E8": _e8, "E12": _e12, "E14": _e14}
