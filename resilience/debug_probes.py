@@ -169,9 +169,15 @@ class DebugActions(ChangeActions):
 
     def _inject(self, kind: str, batch: list[tuple[str, str, str]]) -> list[str]:
         """One kind of failure into `batch` (owner, source, target) transfers; returns their transaction ids."""
+        from corebanking_mock.models import Posting
         from outbox.eventstore.models import Event
-        from outbox.models import OutboxMessage
+        from outbox.models import OutboxAttempt
         from transfers.models import Transfer
+
+        def attempted(keys: list[str], **match: str) -> bool:
+            """Every row of `keys` has an attempt matching `match` (the injection reached each probe)."""
+            return (OutboxAttempt.objects.filter(message__key__in=keys, **match).values("message").distinct().count()
+                    == len(keys))
 
         if kind in ("withdraw_refused", "deposit_refused"):
             frozen = [source if kind == "withdraw_refused" else target for _, source, target in batch]
@@ -182,9 +188,13 @@ class DebugActions(ChangeActions):
             for account_id in frozen:
                 self._core_control(f"/accounts/{account_id}", {"status": "ACTIVE"})
         elif kind == "ambiguous_answer":
-            self.core_fault(mode="blackhole_after_apply", group="transactions", duration_s=6)
+            # On until core has applied every probe's withdrawal: each of those answers was lost (every applied POST of
+            # the group hangs past the client's timeout while the fault is on; the breaker may defer some calls).
+            self.core_fault(mode="blackhole_after_apply", group="transactions", duration_s=90)
             ids = [self._probe_transfer(*pair) for pair in batch]
-            time.sleep(7)
+            self._wait(lambda: Posting.objects.filter(idempotency_key__in=[f"withdraw-{tx}" for tx in ids]).count()
+                       == len(ids), timeout_s=80)
+            self.core_fault(mode="up", group="transactions")
         elif kind == "worker_killed":
             self.core_fault(mode="slow", group="transactions", latency_ms=4000, duration_s=12)
             ids = [self._probe_transfer(*pair) for pair in batch]
@@ -193,10 +203,10 @@ class DebugActions(ChangeActions):
                        .values("aggregate_id").distinct().count() == len(ids), timeout_s=15)
             self._core_worker_kill_once()
         else:
+            # On until every probe's mail attempt raised (a claim alone does not prove the handler saw the flag).
             self.mail_bug(on=True)
             ids = [self._probe_transfer(*pair) for pair in batch]
-            keys = [f"{MAIL_KIND}-{tx}" for tx in ids]
-            self._wait(lambda: OutboxMessage.objects.filter(key__in=keys, retry_count__gte=1).count() == len(keys),
+            self._wait(lambda: attempted([f"{MAIL_KIND}-{tx}" for tx in ids], error__icontains="InjectedBug"),
                        timeout_s=60)
             self.mail_bug(on=False)
         return ids
