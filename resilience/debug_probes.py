@@ -162,10 +162,16 @@ class DebugActions(ChangeActions):
                 chosen.append((owner, rng.choice(self.accounts[owner]), rng.choice(self.accounts[other])))
             return chosen
 
+        from transfers.models import Transfer
+
         for kind in rng.sample(KINDS, len(KINDS)):
             ids = self._inject(kind, pairs())
             self._probes += [{"kind": kind, "transaction_id": tx} for tx in ids]
             self._record("debug_probes", kind=kind, transfers=ids)
+            # The next kind's fault is global (a route group, a flag): it starts only when this batch is settled,
+            # so each probe meets the one failure it is labelled with (a killed worker's rows wait for the lease).
+            self._wait(lambda ids=ids: Transfer.objects.filter(transaction_id__in=ids, terminal=True).count()
+                       == len(ids), timeout_s=150)
 
     def _inject(self, kind: str, batch: list[tuple[str, str, str]]) -> list[str]:
         """One kind of failure into `batch` (owner, source, target) transfers; returns their transaction ids."""

@@ -61,7 +61,8 @@ E14 = Experiment(
     method="Light W0; at the fault start the harness sends transfers of its own and injects one kind of failure "
            "into each batch, kinds in random order: a frozen source (core refuses the withdrawal), a frozen target "
            "(core refuses the deposit: compensation), a lost core answer (blackhole_after_apply for 6 s), a kill -9 "
-           "of the core worker while the legs are in flight (core slowed to 4 s), and the mail handler raising. "
+           "of the core worker while the legs are in flight (core slowed to 4 s), and the mail handler raising; a "
+           "batch settles before the next kind starts, so each probe meets only its own failure. "
            "After the drain resilience/debug_probes.py:diagnose reads only GET /v1/admin/transfer-events/{id} and "
            "the log lines with that transaction_id; the truth is what was injected and the core's postings. 20 "
            "transfers in the full run (4 per kind), 5 in the quick run.",
