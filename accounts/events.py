@@ -45,7 +45,8 @@ PROCESS_HISTORY = {
     PROVISIONING_FAILED: ("failed", "core_banking_integration"),
 }
 
-# Outbox kinds and keys (R3, R6).
+# Outbox kinds: each side effect of an application waits as an outbox row of one of these kinds, written in the
+# same transaction as the event that causes it, so a crash never loses or duplicates it (R3, R6).
 KIND_NOTIFY_RECEIPT = "notify_receipt"
 KIND_CREATE_ACCOUNT = "create_account"
 KIND_NOTIFY_COMPLETION = "notify_completion"

@@ -22,7 +22,6 @@ from outbox.request_idempotency import request_fingerprint
 
 DRAFT_KEY = "application_draft"
 DONE_KEY = "application_done"
-STEPS = [("apply-personal", PersonalForm), ("apply-contact", ContactForm)]
 
 
 def _draft(request: HttpRequest) -> dict:

@@ -23,8 +23,6 @@ from rest_framework.request import Request
 from auth_app.errors import AuthError
 from auth_app.selectors import TokenIdentity, user_get_by_token
 
-BEARER_PREFIX = "Bearer "
-
 
 def raw_token_from_header(header: str) -> str:
     """The token of an Authorization header, with or without the `Bearer ` prefix (as the original authorizer)."""

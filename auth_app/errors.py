@@ -76,7 +76,3 @@ class PasswordRejected(AuthError):
 
 class InvalidCurrentPassword(AuthError):
     code, http_status, default_message = "INVALID_CURRENT_PASSWORD", 400, "Current password is incorrect"
-
-
-# Every failure of a token on verify / JWT routes, in the order verify checks them.
-TOKEN_ERRORS = (MissingToken, InvalidToken, UserNotFound, AccountDisabled, SessionExpired)

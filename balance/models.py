@@ -25,6 +25,12 @@ class AccountBalance(models.Model):
     core_synced_at = models.DateTimeField(_("last core sync"), null=True, blank=True)
     core_balance = models.BigIntegerField(_("balance reported by core at last sync"), null=True, blank=True)
     core_cursor_at = models.DateTimeField(_("newest core posting time imported"), null=True, blank=True)
+    # Yen of transfers accepted from this account on `daily_transfer_day` (Asia/Tokyo) that still count against the
+    # daily limit: kept on the row the accept locks anyway, so the limit check reads no other table. A transfer that
+    # ends failed or compensated is taken off again. NULL day: not kept yet (the accept then counts once from the
+    # transfers themselves).
+    daily_transfer_day = models.DateField(_("day of the daily transfer total"), null=True, blank=True)
+    daily_transfer_total = models.BigIntegerField(_("transfers counted against the daily limit (yen)"), default=0)
 
     class Meta:
         verbose_name = _("account balance")
@@ -32,6 +38,7 @@ class AccountBalance(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ledger_balance__gte=0), name="balance_ledger_non_negative"),
             models.CheckConstraint(condition=Q(pending_debits__gte=0), name="balance_pending_debits_non_negative"),
+            models.CheckConstraint(condition=Q(daily_transfer_total__gte=0), name="balance_daily_total_non_negative"),
         ]
 
     def __str__(self) -> str:

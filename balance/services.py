@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from config.errors import NotFoundError
+from config.inserts import insert_unless_exists
 from config.observability import metrics
 from outbox.core_banking import client as core_client
 
@@ -88,21 +90,22 @@ def account_balance_open(*, account_id: str, customer_id: str, account_type: str
     return account
 
 
+def _entry_insert(posting: Posting) -> bool:
+    """Insert the posting's history entry unless core sync or an earlier step recorded it (one statement)."""
+    return insert_unless_exists(TransactionEntry(
+        core_transaction_id=posting.core_transaction_id, account_id=posting.account_id, type=posting.type,
+        amount=posting.amount, currency=posting.currency, status=posting.status,
+        description=posting.description[:255], transfer_id=posting.transfer_id,
+        source_account_id=posting.source_account_id, target_account_id=posting.target_account_id,
+        timestamp=posting.timestamp))
+
+
 def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
     """Record a posting and move the ledger balance by its amount, once. The caller holds the row lock
     of `account` inside an atomic block. Returns False if the posting was already recorded."""
     if posting.account_id != account.account_id:
         raise ValueError("posting belongs to another account")
-    _entry, created = TransactionEntry.objects.get_or_create(
-        core_transaction_id=posting.core_transaction_id,
-        defaults={
-            "account_id": posting.account_id, "type": posting.type, "amount": posting.amount,
-            "currency": posting.currency, "status": posting.status, "description": posting.description[:255],
-            "transfer_id": posting.transfer_id, "source_account_id": posting.source_account_id,
-            "target_account_id": posting.target_account_id, "timestamp": posting.timestamp,
-        },
-    )
-    if not created:
+    if not _entry_insert(posting):
         return False
     now = timezone.now()
     AccountBalance.objects.filter(pk=account.pk).update(ledger_balance=F("ledger_balance") + posting.amount,
@@ -233,19 +236,82 @@ def accounts_lock(*, account_ids: list[str]) -> dict[str, AccountBalance]:
     return {row.account_id: row for row in rows}
 
 
-def account_hold_place(*, account: AccountBalance, amount: int) -> AccountBalance:
-    """Hold `amount` yen for an accepted transfer (pending_debits += amount). Caller holds the row lock."""
+def account_daily_transfer_total(*, account: AccountBalance, day: dt.date) -> int | None:
+    """Yen of transfers from `account` that count against the daily limit on `day`, as kept on its row (read under
+    the caller's row lock); None while the row does not keep it yet."""
+    if account.daily_transfer_day is None:
+        return None
+    return account.daily_transfer_total if account.daily_transfer_day == day else 0
+
+
+def account_hold_place(*, account: AccountBalance, amount: int, counted_day: dt.date | None = None,
+                       day_total_before: int = 0) -> AccountBalance:
+    """Hold `amount` yen for an accepted transfer (pending_debits += amount). Caller holds the row lock.
+    With `counted_day`, the same UPDATE also counts the transfer against that day's limit: the row's daily total
+    becomes `day_total_before + amount` (the caller read the total under the same lock)."""
     if amount <= 0:
         raise ValueError("a hold must be a positive amount")
-    return _pending_debits_move(account=account, delta=amount)
+    if counted_day is None:
+        return _pending_debits_move(account=account, delta=amount)
+    now = timezone.now()
+    day_total = day_total_before + amount
+    AccountBalance.objects.filter(pk=account.pk).update(
+        pending_debits=F("pending_debits") + amount, daily_transfer_day=counted_day, daily_transfer_total=day_total,
+        as_of=now)
+    account.pending_debits, account.as_of = account.pending_debits + amount, now
+    account.daily_transfer_day, account.daily_transfer_total = counted_day, day_total
+    return account
 
 
-def account_hold_release(*, account: AccountBalance, amount: int) -> AccountBalance:
+def _uncounted(*, counted_day: dt.date | None, amount: int) -> dict[str, Any]:
+    """UPDATE values that take a transfer that ended without moving money off the daily total of the day it was
+    counted on (nothing when the row counts another day by now)."""
+    if counted_day is None:
+        return {}
+    return {"daily_transfer_total": Case(When(daily_transfer_day=counted_day,
+                                              then=F("daily_transfer_total") - Value(amount)),
+                                         default=F("daily_transfer_total"), output_field=BigIntegerField())}
+
+
+def account_hold_release(*, account: AccountBalance, amount: int, uncount_day: dt.date | None = None
+                         ) -> AccountBalance:
     """Release a transfer's hold (withdrawal applied or transfer failed). Caller holds the row lock.
-    Never goes below zero: the CHECK constraint refuses it, which would roll the caller back."""
+    Never goes below zero: the CHECK constraint refuses it, which would roll the caller back. `uncount_day`: the
+    transfer failed, so it no longer counts against the limit of the day it was accepted on."""
     if amount <= 0:
         raise ValueError("a hold release must be a positive amount")
-    return _pending_debits_move(account=account, delta=-amount)
+    if uncount_day is None:
+        return _pending_debits_move(account=account, delta=-amount)
+    now = timezone.now()
+    AccountBalance.objects.filter(pk=account.pk).update(
+        pending_debits=F("pending_debits") - amount, as_of=now, **_uncounted(counted_day=uncount_day, amount=amount))
+    account.pending_debits, account.as_of = account.pending_debits - amount, now
+    return account
+
+
+def transfer_leg_posting_apply(*, posting: Posting, hold_release: int = 0, uncount_day: dt.date | None = None
+                               ) -> bool | None:
+    """A transfer leg's posting on the read model, in two statements and without reading the account first: the
+    history entry is inserted unless already recorded (core sync may have imported it), then one UPDATE moves the
+    ledger balance (only for a new entry) and releases `hold_release` yen of the leg's hold, taking the row lock.
+    Returns None when the account has no read-model row (nothing is kept), else whether the posting was new.
+    `uncount_day`: a refund; the transfer no longer counts against the limit of the day it was accepted on.
+    Call inside the step's atomic block, after locking the transfer (the lock order of every step)."""
+    if hold_release < 0:
+        raise ValueError("a hold release must not be negative")
+    created = _entry_insert(posting)
+    ledger_delta = posting.amount if created else 0
+    if not ledger_delta and not hold_release and uncount_day is None:
+        exists = AccountBalance.objects.filter(account_id=posting.account_id).exists()
+        return False if exists else None
+    updated = AccountBalance.objects.filter(account_id=posting.account_id).update(
+        ledger_balance=F("ledger_balance") + ledger_delta, pending_debits=F("pending_debits") - hold_release,
+        as_of=timezone.now(), **_uncounted(counted_day=uncount_day, amount=abs(posting.amount)))
+    if not updated:
+        if created:
+            TransactionEntry.objects.filter(core_transaction_id=posting.core_transaction_id).delete()
+        return None
+    return created
 
 
 def _pending_debits_move(*, account: AccountBalance, delta: int) -> AccountBalance:

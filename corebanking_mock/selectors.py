@@ -12,7 +12,8 @@ TRANSACTION_LIST_LIMIT = 50
 
 
 def customer_get(*, customer_id: str) -> Customer:
-    """The stored customer. Raises CustomerNotFound (404) for an unknown id (no fabricated sample, §8)."""
+    """The stored customer. Raises CustomerNotFound (404) for an unknown id, where the
+    original answered with made-up sample data (api.md §8)."""
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise CustomerNotFound(customer_id)

@@ -43,6 +43,7 @@ from corebanking_mock.models import (
     PostingType,
 )
 from corebanking_mock.response_bodies import account_to_wire, customer_to_wire
+from corebanking_mock.sql import PostingRequest, posting_apply
 
 logger = logging.getLogger("bank.corebanking_mock")
 
@@ -263,70 +264,74 @@ def _lock_active_account(account_id: str) -> Account:
     return account
 
 
-def transaction_withdraw(*, account_id: str, amount_yen: int, transaction_type: str, description: str,
-                         target_account_id: str | None, transfer_id: str | None, idempotency_key: str,
-                         request_fingerprint: str, path: str = "/api/transactions/withdraw") -> CoreReply:
-    """Debit `amount_yen` under a row lock and write a negative posting; 200 with `newBalance`.
+def _move_money(movement: PostingRequest, *, prefix: str, message: str, report_balance: bool) -> CoreReply:
+    """Apply one withdraw/deposit under its key: the lean statement(s) of corebanking_mock/sql.py for a fresh key
+    that succeeds, else the general path (row lock, refusal stored as the key's answer, or the stored answer)."""
+    amount_yen = abs(movement.delta_yen)
 
-    Refusals (stored under the key): AccountNotFound 404, AccountNotActive 409, InsufficientBalance 400.
-    """
+    def reply_body(transaction_id: str, now: dt.datetime) -> dict[str, Any]:
+        return {"transactionId": transaction_id, "accountId": movement.account_id, "amount": amount_yen,
+                "status": "COMPLETED", "message": message, "timestamp": iso_time(now)}
+
+    posting_id = _posting_id(prefix)
+    body = reply_body(posting_id, movement.now)
+    new_balance_yen = posting_apply(movement, posting_id=posting_id, body=body, report_balance=report_balance)
+    if new_balance_yen is not None:
+        return CoreReply(status_code=200, body={**body, "newBalance": new_balance_yen} if report_balance else body)
 
     def effect() -> CoreReply:
-        account = _lock_active_account(account_id)
-        if account.balance < amount_yen:
+        account = _lock_active_account(movement.account_id)
+        if account.balance + movement.delta_yen < 0:
             raise InsufficientBalance(account.balance, amount_yen)
         now = timezone.now()
         # Conditional update: with the row lock it cannot miss, but it keeps "never below zero" explicit.
-        updated = Account.objects.filter(pk=account_id, balance__gte=amount_yen).update(
-            balance=F("balance") - amount_yen, updated_at=now)
+        updated = Account.objects.filter(pk=movement.account_id, balance__gte=-movement.delta_yen).update(
+            balance=F("balance") + movement.delta_yen, updated_at=now)
         if updated != 1:
             raise InsufficientBalance(account.balance, amount_yen, lost_race=True)
-        is_transfer = transaction_type == PostingType.TRANSFER_WITHDRAWAL
-        posting = _insert_posting(
-            prefix="WTH", account=account, type=transaction_type, amount=-amount_yen,
-            description=description or DEFAULT_DESCRIPTIONS[transaction_type], timestamp=now, processed_at=now,
-            target_account_id=(target_account_id or "UNKNOWN") if is_transfer else None,
-            transfer_id=transfer_id if is_transfer else None, transfer_type="OUTBOUND" if is_transfer else None,
-            idempotency_key=idempotency_key,
-        )
-        new_balance_yen = Account.objects.values_list("balance", flat=True).get(pk=account_id)
-        return CoreReply(status_code=200, body={
-            "transactionId": posting.transaction_id, "accountId": account_id, "amount": amount_yen,
-            "status": "COMPLETED", "message": "Withdrawal processed successfully", "timestamp": iso_time(now),
-            "newBalance": new_balance_yen,
-        })
+        posting = _insert_posting(prefix=prefix, account=account, amount=movement.delta_yen, timestamp=now,
+                                  processed_at=now, idempotency_key=movement.key, **movement.posting)
+        answer = reply_body(posting.transaction_id, now)
+        if report_balance:
+            answer["newBalance"] = Account.objects.values_list("balance", flat=True).get(pk=movement.account_id)
+        return CoreReply(status_code=200, body=answer)
 
-    return _apply_idempotently(key=idempotency_key, fingerprint=request_fingerprint, method="POST", path=path,
-                               effect=effect)
+    return _apply_idempotently(key=movement.key, fingerprint=movement.fingerprint, method=movement.method,
+                               path=movement.path, effect=effect)
+
+
+def transaction_withdraw(*, account_id: str, amount_yen: int, transaction_type: str, description: str,
+                         target_account_id: str | None, transfer_id: str | None, idempotency_key: str,
+                         request_fingerprint: str, path: str = "/api/transactions/withdraw") -> CoreReply:
+    """Debit `amount_yen` and write a negative posting; 200 with `newBalance`.
+
+    Refusals (stored under the key): AccountNotFound 404, AccountNotActive 409, InsufficientBalance 400.
+    """
+    is_transfer = transaction_type == PostingType.TRANSFER_WITHDRAWAL
+    posting = {"type": transaction_type, "description": description or DEFAULT_DESCRIPTIONS[transaction_type],
+               "target_account_id": (target_account_id or "UNKNOWN") if is_transfer else None,
+               "transfer_id": transfer_id if is_transfer else None,
+               "transfer_type": "OUTBOUND" if is_transfer else None}
+    movement = PostingRequest(account_id=account_id, delta_yen=-amount_yen, posting=posting, key=idempotency_key,
+                              fingerprint=request_fingerprint, method="POST", path=path[:255], now=timezone.now())
+    return _move_money(movement, prefix="WTH", message="Withdrawal processed successfully", report_balance=True)
 
 
 def transaction_deposit(*, account_id: str, amount_yen: int, transaction_type: str, description: str,
                         source_account_id: str | None, transfer_id: str | None, idempotency_key: str,
                         request_fingerprint: str, path: str = "/api/transactions/deposit") -> CoreReply:
-    """Credit `amount_yen` under a row lock and write a positive posting (a refund is `TRANSFER_REFUND`); 200.
+    """Credit `amount_yen` and write a positive posting (a refund is `TRANSFER_REFUND`); 200.
 
     Refusals (stored under the key): AccountNotFound 404, AccountNotActive 409 (R22: FROZEN/INACTIVE targets).
     """
-
-    def effect() -> CoreReply:
-        account = _lock_active_account(account_id)
-        now = timezone.now()
-        Account.objects.filter(pk=account_id).update(balance=F("balance") + amount_yen, updated_at=now)
-        is_transfer = transaction_type in (PostingType.TRANSFER_DEPOSIT, PostingType.TRANSFER_REFUND)
-        posting = _insert_posting(
-            prefix="DEP", account=account, type=transaction_type, amount=amount_yen,
-            description=description or DEFAULT_DESCRIPTIONS[transaction_type], timestamp=now, processed_at=now,
-            source_account_id=(source_account_id or "UNKNOWN") if is_transfer else None,
-            transfer_id=transfer_id if is_transfer else None, transfer_type="INBOUND" if is_transfer else None,
-            idempotency_key=idempotency_key,
-        )
-        return CoreReply(status_code=200, body={
-            "transactionId": posting.transaction_id, "accountId": account_id, "amount": amount_yen,
-            "status": "COMPLETED", "message": "Deposit processed successfully", "timestamp": iso_time(now),
-        })
-
-    return _apply_idempotently(key=idempotency_key, fingerprint=request_fingerprint, method="POST", path=path,
-                               effect=effect)
+    is_transfer = transaction_type in (PostingType.TRANSFER_DEPOSIT, PostingType.TRANSFER_REFUND)
+    posting = {"type": transaction_type, "description": description or DEFAULT_DESCRIPTIONS[transaction_type],
+               "source_account_id": (source_account_id or "UNKNOWN") if is_transfer else None,
+               "transfer_id": transfer_id if is_transfer else None,
+               "transfer_type": "INBOUND" if is_transfer else None}
+    movement = PostingRequest(account_id=account_id, delta_yen=amount_yen, posting=posting, key=idempotency_key,
+                              fingerprint=request_fingerprint, method="POST", path=path[:255], now=timezone.now())
+    return _move_money(movement, prefix="DEP", message="Deposit processed successfully", report_balance=False)
 
 
 # --- seed ------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -91,7 +92,11 @@ class DrainResult:
 
 
 def claim(*, queue: str, worker_id: str, batch_size: int, lease_seconds: float) -> list[OutboxMessage]:
-    """Claim a batch of due rows of `queue` in one short transaction (no hooks run in it)."""
+    """Claim a batch of due rows of `queue` in one short transaction (no hooks run in it). On PostgreSQL the claim
+    is one statement, atomic on its own: no BEGIN/COMMIT round trips around it."""
+    if sql.is_postgres():
+        return sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
+                                  lease_seconds=lease_seconds)
     with transaction.atomic(durable=True):
         return sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
                                   lease_seconds=lease_seconds)
@@ -246,10 +251,23 @@ def _deliver_one(*, message: OutboxMessage, breaker: CircuitBreaker | None, toke
     return outcome
 
 
+# The queue this thread is draining until idle, if any: a row enqueued for that queue while the drain runs (a
+# transfer's next leg, written by the previous leg's settle) needs no wake-up, because the loop claims again.
+_draining_until_idle: ContextVar[str | None] = ContextVar("outbox_draining_until_idle", default=None)
+
+
+def drain_picks_up_new_rows(queue: str) -> bool:
+    """True while this thread runs a drain of `queue` that will claim again before it ends."""
+    return _draining_until_idle.get() == queue
+
+
 def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = None,
-          lease_seconds: float | None = None, max_batches: int | None = 1) -> DrainResult:
+          lease_seconds: float | None = None, max_batches: int | None = 1, until_idle: bool = False) -> DrainResult:
     """Claim, deliver and settle up to `max_batches` batches of `queue` (None: until nothing is claimed).
 
+    By default a batch smaller than `batch_size` ends the drain. `until_idle`: keep claiming until a claim comes
+    back empty (or `max_batches`), so rows that this drain's own settles enqueue on the same queue are picked up
+    at once, without a wake-up task of their own.
     Must be called outside any transaction. `worker_id` fixes the fencing token (tests); by default
     every batch gets a fresh one.
     """
@@ -257,6 +275,19 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
     lease_seconds = lease_seconds or settings.OUTBOX_LEASE_SECONDS
     result = DrainResult(queue=queue, batch_size=batch_size)
     breaker = core_breaker() if queue == settings.OUTBOX_CORE_QUEUE else None  # core deliveries only
+    marker = _draining_until_idle.set(queue) if until_idle else None
+    try:
+        _drain_batches(queue=queue, worker_id=worker_id, batch_size=batch_size, lease_seconds=lease_seconds,
+                       max_batches=max_batches, until_idle=until_idle, breaker=breaker, result=result)
+    finally:
+        if marker is not None:
+            _draining_until_idle.reset(marker)
+    return result
+
+
+def _drain_batches(*, queue: str, worker_id: str | None, batch_size: int, lease_seconds: float,
+                   max_batches: int | None, until_idle: bool, breaker: CircuitBreaker | None,
+                   result: DrainResult) -> None:
     while max_batches is None or result.batches < max_batches:
         token = worker_id or worker_id_new()
         claimed_at = time.monotonic()
@@ -275,6 +306,5 @@ def drain(*, queue: str, worker_id: str | None = None, batch_size: int | None = 
                 break
             outcome = _deliver_one(message=message, breaker=breaker, token=token)
             setattr(result, outcome, getattr(result, outcome) + 1)
-        if len(messages) < batch_size and max_batches is not None:
+        if len(messages) < batch_size and max_batches is not None and not until_idle:
             break
-    return result

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Now
 
 from config.errors import ConflictError, NotFoundError
+from config.inserts import insert_unless_exists
 from config.observability import tracing
 from outbox import registry
 from outbox.eventstore.services import require_atomic
@@ -69,17 +70,14 @@ def outbox_enqueue(*, key: str, kind: str, aggregate_id: str, event_version: int
     require_atomic("outbox_enqueue")
     handler = registry.handler_get(kind)
     next_attempt_at = Now() if delay_seconds <= 0 else Now() + dt.timedelta(seconds=delay_seconds)
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
-                event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
-                next_attempt_at=next_attempt_at, trace_context=_trace_context_for(aggregate_id),
-            )
-    except IntegrityError as exc:
-        if OutboxMessage.objects.filter(key=key).exists():
-            raise DuplicateOutboxKeyError(f"Outbox key {key} already exists.", extra={"key": key}) from exc
-        raise
+    message = OutboxMessage(
+        key=key, kind=kind, queue=handler.queue, aggregate_id=aggregate_id, event_version=event_version,
+        event_type=event_type, payload=payload or {}, max_attempts=handler.max_attempts,
+        next_attempt_at=next_attempt_at, trace_context=_trace_context_for(aggregate_id),
+    )
+    # One statement, no savepoint: a clash on the key writes nothing and leaves the caller's transaction usable.
+    if not insert_unless_exists(message):
+        raise DuplicateOutboxKeyError(f"Outbox key {key} already exists.", extra={"key": key})
     if delay_seconds > 0:
         message.refresh_from_db(fields=["next_attempt_at"])
     _relay_nudge_on_commit(queue=handler.queue, message_id=message.id)
@@ -103,8 +101,10 @@ def _trace_context_for(aggregate_id: str) -> dict[str, str] | None:
 
 def _relay_nudge_on_commit(*, queue: str, message_id: int | None = None) -> None:
     """After commit, wake a relay drain for `queue` (a lost wake-up only delays: the sweep covers it)."""
-    from outbox import tasks
+    from outbox import relay, tasks
 
+    if relay.drain_picks_up_new_rows(queue):
+        return  # this thread's drain claims again before it ends
     transaction.on_commit(partial(tasks.relay_nudge, queue=queue, message_id=message_id))
 
 

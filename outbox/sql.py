@@ -97,7 +97,8 @@ def messages_claim(*, queue: str, worker_id: str, batch_size: int, lease_seconds
     """Mark up to `batch_size` due pending rows of `queue` as processing by `worker_id` (one statement).
 
     Skips rows locked by other claimers and rows with an earlier open row of the same aggregate in the
-    same queue. Must run inside a transaction; returns the rows ordered by (next_attempt_at, id).
+    same queue. One statement, so atomic on its own (SQLite runs it inside the caller's IMMEDIATE transaction);
+    returns the rows ordered by (next_attempt_at, id).
     """
     if is_postgres():
         raw = OutboxMessage.objects.raw(_CLAIM_POSTGRES, [queue, batch_size, worker_id, lease_seconds])

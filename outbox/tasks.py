@@ -34,9 +34,11 @@ def relay_nudge(*, queue: str, message_id: int | None = None) -> None:
 
 @shared_task(name="outbox.relay_drain", acks_late=True, ignore_result=True, **_DB_RETRY)
 def relay_drain(queue: str, message_id: int | None = None) -> int:
-    """Drain one batch of `queue`; when the batch was full, enqueue another drain so workers share a backlog."""
-    result = relay.drain(queue=queue)
-    if result.batch_full:
+    """Drain `queue` until a claim comes back empty, for at most OUTBOX_DRAIN_MAX_BATCHES batches, so one task
+    pays Celery's per-task cost for many rows and picks up the rows its own settles enqueue (a transfer's next
+    leg). Stopped at the limit with rows left: enqueue another drain, so workers share a backlog."""
+    result = relay.drain(queue=queue, max_batches=settings.OUTBOX_DRAIN_MAX_BATCHES, until_idle=True)
+    if result.batches >= settings.OUTBOX_DRAIN_MAX_BATCHES and result.last_batch_claimed:
         relay_nudge(queue=queue)
     return result.claimed
 

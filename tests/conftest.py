@@ -14,6 +14,7 @@ from django.conf import settings
 
 pytest_plugins = [
     "tests.fixtures.corebanking",
+    "tests.fixtures.core_faults",
     "tests.fixtures.outbox",
     "tests.fixtures.auth",
     "tests.fixtures.balance",

@@ -10,7 +10,8 @@ from typing import Any
 
 AGGREGATE_TYPE = "transfer"
 
-# --- event types (R6) ---
+# --- event types: every step of a transfer is stored as one of these, so its history can be replayed (R6).
+# The mixed spelling is the original's: the staff transfer viewer shows these names as they are (api.md §3.3). ---
 TRANSFER_REQUESTED = "TransferRequested"
 TRANSFER_REJECTED = "TransferRejected"
 WITHDRAW_REQUESTED = "WithdrawRequested"
@@ -30,7 +31,8 @@ EVENT_TYPES = frozenset({
     COMPENSATION_PROCESSED, TRANSFER_COMPENSATED,
 })
 
-# --- stored statuses (api.md §7.3 + the new ones of R6) ---
+# --- stored statuses: the original's exact strings, which clients compare against (api.md §7.3), plus the ones
+# this implementation adds for the steps the original did not record (R6) ---
 STATUS_RECEIVED = "RECEIVED"
 STATUS_REJECTED = "REJECTED"
 STATUS_WITHDRAW_REQUESTED = "WITHDRAW_REQUESTED"
@@ -67,7 +69,8 @@ CORE_TYPE_REFUND = "TRANSFER_REFUND"
 
 
 def aggregate_id_for(transaction_id: str) -> str:
-    """`transfer-{transactionId}` (api.md §2.6)."""
+    """The transfer's event-stream id, `transfer-{transactionId}`: the 202 answer shows it as `aggregateId`, so it keeps
+    the original's form (api.md §2.6)."""
     return f"transfer-{transaction_id}"
 
 

@@ -88,11 +88,16 @@ def transfer_projection_apply(event: Event) -> None:
     transfer_projection_apply_batch([event])
 
 
-def transfer_projection_apply_batch(events: Sequence[Event]) -> None:
-    """Fold one append's events (one aggregate, version order) into the `Transfer` row with one read and
-    one write, inside the appending transaction."""
-    # Version 1 starts the aggregate, so there is no row to read yet (one round trip less per accept).
-    row = None if events[0].version == 1 else Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
+def transfer_projection_apply_batch(events: Sequence[Event], *, row_in_hand: Any = None) -> None:
+    """Fold one append's events (one aggregate, version order) into the `Transfer` row with at most one read and
+    one write, inside the appending transaction. A saga step passes the row it locked (`row_in_hand`), so only the
+    write is left; the in-hand row is updated too."""
+    if isinstance(row_in_hand, Transfer) and row_in_hand.aggregate_id == events[0].aggregate_id:
+        row = row_in_hand
+    elif events[0].version == 1:
+        row = None  # version 1 starts the aggregate: no row to read yet (one round trip less per accept)
+    else:
+        row = Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
     state = transfer_state_of_row(row) if row else transfer_initial_state()
     for event in events:
         state = transfer_fold(state, event)
@@ -101,8 +106,10 @@ def transfer_projection_apply_batch(events: Sequence[Event]) -> None:
                   last_event_position=events[-1].position)
     if row is None:
         Transfer.objects.create(**values)
-    else:
-        Transfer.objects.filter(pk=row.pk).update(**values)
+        return
+    Transfer.objects.filter(pk=row.pk).update(**values)
+    for column, value in values.items():
+        setattr(row, column, value)
 
 
 def transfer_projection_reset() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from balance.models import AccountBalance, TransactionEntry
+from balance.selectors import EntryRow
 from config.api import iso_time
 
 FALLBACK_DESCRIPTIONS = {
@@ -21,7 +22,7 @@ FALLBACK_DESCRIPTIONS = {
 WIRE_TYPES = {"TRANSFER_REFUND": "TRANSFER_DEPOSIT"}
 
 
-def transaction_item(entry: TransactionEntry) -> dict[str, Any]:
+def transaction_item(entry: TransactionEntry | EntryRow) -> dict[str, Any]:
     """One transaction item of §2.5: category/icon derived from the type; source/target only when known."""
     kind = entry.type
     if kind.startswith("TRANSFER_"):

@@ -13,7 +13,12 @@ from auth_app.authentication import CustomerJWTAuthentication
 from auth_app.permissions import IsCustomer
 from auth_app.throttling import ReadRateThrottle
 from balance.api.serializers import BalanceOutputSerializer, HistoryOutputSerializer, account_info, transaction_item
-from balance.selectors import account_get_for_owner, account_is_stale, transactions_for_account
+from balance.selectors import (
+    account_get_for_owner,
+    account_is_stale,
+    balance_card_for_owner,
+    transactions_for_account,
+)
 from config.api import QUERY, iso_time
 from config.errors import ApplicationError
 from config.inputs import is_ascii_unsigned_integer
@@ -60,13 +65,14 @@ class BalanceGetApi(CustomerQueryApi):
     def get(self, request):
         account_id = _validated_account_id(request.query_params.get("accountId"),
                                            missing_message="accountId is required as query parameter")
-        account = account_get_for_owner(account_id=account_id, customer_id=request.user.customer_id)
-        entries = list(transactions_for_account(account_id=account_id)[:ORIGINAL_LIST_CAP])
+        card = balance_card_for_owner(account_id=account_id, customer_id=request.user.customer_id,
+                                      recent=RECENT_ON_BALANCE, cap=ORIGINAL_LIST_CAP)
+        account = card.account
         return Response({
             "balance": account.ledger_balance,
             "lastUpdated": iso_time(account.as_of),
-            "recentTransactions": [transaction_item(entry) for entry in entries[:RECENT_ON_BALANCE]],
-            "transactionCount": len(entries),
+            "recentTransactions": [transaction_item(entry) for entry in card.recent],
+            "transactionCount": card.entry_count,
             "accountInfo": account_info(account),
             # Additions (the original frontend ignores unknown keys):
             "availableBalance": account.available_balance,

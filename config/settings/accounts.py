@@ -7,7 +7,8 @@ ACCOUNTS_MINIMUM_AGE = env.int("ACCOUNTS_MINIMUM_AGE", default=18)
 ACCOUNTS_CREATE_ACCOUNT_MAX_ATTEMPTS = env.int("ACCOUNTS_CREATE_ACCOUNT_MAX_ATTEMPTS", default=10)
 # An application CONFIRMED for longer than this without COMPLETED is listed as stuck (§5.10).
 ACCOUNTS_STUCK_CONFIRMED_MINUTES = env.int("ACCOUNTS_STUCK_CONFIRMED_MINUTES", default=10)
-# Send a rejection notice to the applicant (R37: MAY).
+# Send a rejection notice to the applicant. The spec leaves it optional (R37); on by default so a rejected
+# applicant is not left waiting.
 ACCOUNTS_REJECTION_MAIL = env.bool("ACCOUNTS_REJECTION_MAIL", default=True)
 # Shown in the mails: the bank's name and where online banking (first login) lives.
 ACCOUNTS_BANK_NAME = env.str("ACCOUNTS_BANK_NAME", default="サンプル銀行")

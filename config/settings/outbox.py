@@ -10,6 +10,9 @@ from config.env import env
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
 # Rows claimed per drain task. A full batch re-enqueues the drain so several workers share a backlog.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+# One drain task claims batch after batch until a claim comes back empty, at most this many (then it wakes another
+# drain, so a backlog is shared between worker processes instead of held by one task).
+OUTBOX_DRAIN_MAX_BATCHES = env.int("OUTBOX_DRAIN_MAX_BATCHES", default=20)
 # Full-jitter exponential backoff after a retryable/ambiguous outcome:
 # delay = random(0, min(cap, base * 2 ** (attempt - 1))) seconds, added to the database clock.
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)

@@ -239,7 +239,8 @@ class TransactionDetailApi(CoreApiView):
         return Response(posting_to_wire(selectors.posting_get(transaction_id=transaction_id)))
 
 
-# --- idempotency (R22) -------------------------------------------------------------------------
+# --- idempotency keys: the bank looks a key up after an unclear answer, and voids one so that a late request
+# under it can never apply (R22) ---------------------------------------------------------------------------
 
 
 class IdempotencyDetailApi(CoreApiView):
@@ -264,7 +265,8 @@ class IdempotencyVoidApi(BodylessCommandMixin, CoreApiView):
 
 
 class CoreHealthApi(CoreApiView):
-    """GET /core/health (no key): `{"status":"ok"}`, or 503 while the `all` fault group is down (R18 probe)."""
+    """GET /core/health (no key): `{"status":"ok"}`, or 503 while the `all` fault group is down: the
+    bank's circuit breaker probes this route to learn when core is back (R18)."""
 
     requires_api_key = False
 
@@ -312,7 +314,8 @@ class FaultResetApi(BodylessCommandMixin, FaultControlApiView):
 
 
 class FaultAccountStatusApi(FaultControlApiView):
-    """POST /core/_faults/accounts/{accountId} `{"status": "FROZEN"}`: set an account's status (R22 tests)."""
+    """POST /core/_faults/accounts/{accountId} `{"status": "FROZEN"}`: set an account's status, so a
+    test can make core refuse a deposit to a frozen or inactive account (R22)."""
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=AccountStatus.values)

@@ -49,6 +49,62 @@ def positions_allocate(count: int) -> tuple[list[int], dt.datetime]:
     return list(range(last_position - count + 1, last_position + 1)), _sqlite_datetime(row[1])
 
 
+# One statement for a whole PostgreSQL append: read the aggregate's head, check it is at the expected version and of
+# the same type, take positions from the sequence, stamp the database time into the rows and their metadata, insert.
+# A head that does not match inserts nothing (the caller then reads why); a concurrent writer that inserted the same
+# versions first makes ON CONFLICT skip them (PostgreSQL waits for that writer's commit or rollback before deciding).
+_APPEND_POSTGRES = f"""
+WITH head AS (
+    SELECT version, aggregate_type FROM outbox_event WHERE aggregate_id = %(aggregate_id)s
+    ORDER BY version DESC LIMIT 1
+), clock AS (
+    SELECT clock_timestamp() AS now
+), new AS (
+    SELECT * FROM UNNEST(%(event_ids)s::uuid[], %(types)s::text[], %(statuses)s::text[], %(legs)s::text[],
+                         %(data)s::text[]::jsonb[], %(metadata)s::text[]::jsonb[])
+        WITH ORDINALITY AS e(event_id, type, status, leg, data, metadata, ordinal)
+)
+INSERT INTO outbox_event (position, event_id, aggregate_type, aggregate_id, version, type, status, leg, data, metadata,
+                          recorded_at)
+SELECT nextval('{POSITION_SEQUENCE}'), e.event_id, %(aggregate_type)s, %(aggregate_id)s,
+       %(expected_version)s + e.ordinal, e.type, e.status, e.leg, e.data,
+       e.metadata || jsonb_build_object('timestamp',
+                                        to_char(clock.now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+       clock.now
+FROM new e CROSS JOIN clock
+WHERE COALESCE((SELECT version FROM head), 0) = %(expected_version)s
+  AND COALESCE((SELECT aggregate_type FROM head), %(aggregate_type)s) = %(aggregate_type)s
+ORDER BY e.ordinal
+ON CONFLICT (aggregate_id, version) DO NOTHING
+RETURNING id, position, version, recorded_at, metadata ->> 'timestamp'
+"""
+
+
+@dataclass(frozen=True)
+class AppendedRow:
+    """What the database filled in for one appended event."""
+
+    id: int
+    position: int
+    version: int
+    recorded_at: dt.datetime
+    timestamp: str
+
+
+def events_insert_at_head(*, aggregate_type: str, aggregate_id: str, expected_version: int,
+                          rows: list[dict]) -> list[AppendedRow]:
+    """PostgreSQL only: insert `rows` (event_id, type, status, leg, data and metadata as JSON text) at versions
+    expected_version+1… in one statement, if and only if the aggregate is still at `expected_version` and of
+    `aggregate_type`. Returns the inserted rows in version order: all of them, or fewer when the head did not match
+    or a concurrent writer won some versions (the caller must then refuse the append and roll back)."""
+    params = {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "expected_version": expected_version,
+              **{key: [row[key] for row in rows] for key in ("event_ids", "types", "statuses", "legs", "data",
+                                                             "metadata")}}
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_POSTGRES, params)
+        return sorted((AppendedRow(*row) for row in cursor.fetchall()), key=lambda row: row.version)
+
+
 def events_lock_against_appends() -> None:
     """Block new event appends until this transaction ends (projection rebuilds).
 

@@ -83,13 +83,14 @@ class Projection:
     reset: Callable[[], None]
     aggregate_types: frozenset[str] | None = None
     # Optional: fold one append's events (same aggregate, version order) with one read and one write
-    # instead of one of each per event. `event_append` prefers it; rebuilds use `apply`.
-    apply_batch: Callable[[Sequence[Event]], None] | None = None
+    # instead of one of each per event. `event_append` prefers it; rebuilds use `apply`. It gets the appending
+    # caller's locked copy of the projection row when the caller has one (`row_in_hand`), to skip the read.
+    apply_batch: Callable[..., None] | None = None
 
-    def apply_appended(self, events: Sequence[Event]) -> None:
+    def apply_appended(self, events: Sequence[Event], *, row_in_hand: Any = None) -> None:
         """Fold the events of one append (inside the appending transaction)."""
         if self.apply_batch is not None:
-            self.apply_batch(events)
+            self.apply_batch(events, row_in_hand=row_in_hand)
             return
         for event in events:
             self.apply(event)

@@ -6,6 +6,8 @@ Owning apps call `event_append` inside their own `transaction.atomic(durable=Tru
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +68,8 @@ def _aggregate_check(aggregate_id: str, *, aggregate_type: str, expected_version
 
 
 def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
-                 actor: str, correlation_id: str, causation_id: str | None = None) -> list[Event]:
+                 actor: str, correlation_id: str, causation_id: str | None = None,
+                 row_in_hand: Any = None) -> list[Event]:
     """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
 
     Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
@@ -74,6 +77,8 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
     Takes no lock shared with other aggregates: global positions come from a sequence (PostgreSQL) or from the
     counter row that SQLite's single writer owns anyway; see positions.positions_allocate.
+    `row_in_hand`: the caller's copy of the aggregate's projection row, locked and unchanged in this transaction,
+    which projections that take it fold from instead of reading the row again.
     """
     require_atomic("event_append")
     aggregate = eventstore_registry.aggregate_type_get(aggregate_type)
@@ -84,22 +89,66 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     if not events:
         return []
 
-    # A new aggregate (expected_version 0) skips the read: the unique (aggregate_id, version) index refuses
-    # version 1 of an existing aggregate, and the except branch below names the conflict. One round trip
-    # less while the caller holds its row locks (every accepted transfer starts an aggregate).
+    base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
+                     "eventVersion": EVENT_SCHEMA_VERSION}
+    if positions.is_postgres():
+        rows = _append_postgres(aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                                expected_version=expected_version, events=events, base_metadata=base_metadata)
+    else:
+        rows = _append_sqlite(aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                              expected_version=expected_version, events=events, base_metadata=base_metadata)
+
+    for projection in eventstore_registry.projections_for(aggregate_type):
+        projection.apply_appended(rows, row_in_hand=row_in_hand)
+    every = aggregate.snapshot_every
+    if every and rows[-1].version // every > expected_version // every:
+        snapshot_save(aggregate_id=aggregate_id)
+    return rows
+
+
+def _append_postgres(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
+                     base_metadata: dict[str, Any]) -> list[Event]:
+    """One statement, no savepoint (positions.events_insert_at_head). When it inserts fewer rows than asked, the
+    head was elsewhere or a concurrent writer won: the transaction is marked for rollback, so even a caller that
+    catches the ConcurrencyError cannot commit a partial append."""
+    rows = [Event(event_id=uuid.uuid4(), aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                  version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
+                  leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata})
+            for index, new_event in enumerate(events)]
+    inserted = positions.events_insert_at_head(
+        aggregate_type=aggregate_type, aggregate_id=aggregate_id, expected_version=expected_version,
+        rows=[{"event_ids": row.event_id, "types": row.type, "statuses": row.status, "legs": row.leg,
+               "data": json.dumps(row.data), "metadata": json.dumps(row.metadata)} for row in rows])
+    if len(inserted) != len(rows):
+        if inserted:
+            transaction.set_rollback(True)
+        _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
+        # The head matched when read, so a concurrent writer took some of the versions.
+        transaction.set_rollback(True)
+        raise _version_conflict(aggregate_id, expected_version=expected_version,
+                                current_version=expected_version + len(events))
+    for row, stored in zip(rows, inserted, strict=True):
+        row.id, row.position, row.recorded_at = stored.id, stored.position, stored.recorded_at
+        row.metadata["timestamp"] = stored.timestamp
+        row._state.adding, row._state.db = False, connection.alias
+    return rows
+
+
+def _append_sqlite(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
+                   base_metadata: dict[str, Any]) -> list[Event]:
+    """SQLite: check the head, take positions from the counter row and insert, inside a savepoint (a lost race
+    leaves the caller's transaction usable and returns the positions). A new aggregate (expected_version 0) skips
+    the head read: the unique (aggregate_id, version) index refuses version 1 of an existing aggregate."""
     if expected_version != 0:
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
-
     try:
-        # Savepoint: a lost race leaves the caller's transaction usable (and, on SQLite, returns the positions).
         with transaction.atomic():
             numbers, recorded_at = positions.positions_allocate(len(events))
-            base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
-                             "eventVersion": EVENT_SCHEMA_VERSION, "timestamp": _iso_utc(recorded_at)}
+            metadata = {**base_metadata, "timestamp": _iso_utc(recorded_at)}
             rows = [
                 Event(position=numbers[index], aggregate_type=aggregate_type, aggregate_id=aggregate_id,
                       version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
-                      leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata},
+                      leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **metadata},
                       recorded_at=recorded_at)
                 for index, new_event in enumerate(events)
             ]
@@ -107,12 +156,6 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     except IntegrityError:
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
         raise  # not a version race: a real integrity problem
-
-    for projection in eventstore_registry.projections_for(aggregate_type):
-        projection.apply_appended(rows)
-    every = aggregate.snapshot_every
-    if every and rows[-1].version // every > expected_version // every:
-        snapshot_save(aggregate_id=aggregate_id)
     return rows
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import logging
 
-import httpx
 import pytest
-from django.conf import settings
 
 from accounts.models import Application
 from accounts.services import application_provisioning_retry
@@ -25,12 +23,6 @@ from tests.fixtures.accounts import ORIGINAL_BODY, password_from_mail
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "core"])
 
 NEW_PASSWORD = "a-brand-new-Secret-42"
-
-
-def _faults(core_server, mode: str) -> None:
-    response = httpx.post(f"{core_server.url}/core/_faults", json={"mode": mode},
-                          headers={"X-Control-Key": settings.CORE_MOCK_CONTROL_KEY})
-    assert response.status_code == 200, response.text
 
 
 def _apply_and_approve(api_client, api_keys, staff_client, reviewer) -> Application:
@@ -138,10 +130,10 @@ def _subjects() -> list[str]:
 
 
 def test_provisioning_completes_once_when_core_was_down_and_comes_back(
-        core_db, core_server, api_client, api_keys, staff_client, reviewer, outbox_nudges, fast_retries):
+        core_db, core_faults, api_client, api_keys, staff_client, reviewer, outbox_nudges, fast_retries):
     # given
     application = _apply_and_approve(api_client, api_keys, staff_client, reviewer)
-    _faults(core_server, "down")
+    core_faults.set(mode="down")
 
     # when: the first attempt fails while core is down
     first = drain(queue="core")
@@ -154,7 +146,7 @@ def test_provisioning_completes_once_when_core_was_down_and_comes_back(
     assert application.status == "CONFIRMED"
 
     # when: core comes back
-    _faults(core_server, "up")
+    core_faults.set(mode="up")
     drain(queue="core")
 
     # then

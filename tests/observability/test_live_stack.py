@@ -1,5 +1,5 @@
-"""The observability of a running stack, end to end (live gunicorn web + core mock + Celery worker with beat on
-free 127.0.0.1 ports, tests/observability/live_stack.py): after one transfer, both /metrics answers carry the
+"""The observability of a running stack, end to end (the `make run` stack on free 127.0.0.1 ports, configured by
+tests/observability/live_stack.py): after one transfer, both /metrics answers carry the
 families operators graph, the transfer is one trace from the API request to the core mock, the recording step
 and the mail, and its JSON log lines all carry that trace id. Then a real Prometheus (Debian's `prometheus`
 package) scrapes both endpoints with the repository's alert rules, and with the core mock `down` the outbox
@@ -160,7 +160,7 @@ def test_one_application_is_one_trace_from_submission_to_the_completion_mail(liv
     submitted = httpx.post(f"{live_stack.web_url}/v1/api/accounts", json=APPLICATION_BODY, timeout=10)
     assert submitted.status_code in (200, 201, 202), submitted.text
     application_id, transaction_id = submitted.json()["id"], submitted.json()["transactionId"]
-    staff_token = live_stack.login("staff", "staff-demo-pass")
+    staff_token = live_stack.login("staff", live_stack.staff_password)
     approved = httpx.post(f"{live_stack.web_url}/v1/api/accounts/confirm/{transaction_id}", json={"comment": "ok"},
                           headers={"Authorization": f"Bearer {staff_token}"}, timeout=10)
     assert approved.status_code == 200, approved.text
@@ -234,7 +234,7 @@ def test_real_prometheus_scrapes_both_endpoints_and_fires_the_backlog_alert_when
                                                 "BankReconciliationMismatch", "BankInvariantFailure",
                                                 "BankWebErrorRatio"}
         # when core banking is down and a customer sends a transfer (accepted; its withdrawal waits)
-        live_stack.core_faults("down")
+        live_stack.core_faults.set(group="all", mode="down")
         assert "bank_core_mock_down 1.0" in live_stack.metrics(live_stack.core_url)
         token = live_stack.login()
         live_stack.transfer(token)
@@ -248,7 +248,7 @@ def test_real_prometheus_scrapes_both_endpoints_and_fires_the_backlog_alert_when
             time.sleep(2)
         assert state in ("pending", "firing"), _prometheus_get(base, "/api/v1/alerts")
     finally:
-        live_stack.core_faults("up")
+        live_stack.core_faults.set(group="all", mode="up")
         prometheus.send_signal(signal.SIGTERM)
         try:
             prometheus.wait(timeout=30)

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from balance.services import Posting, account_hold_release, accounts_lock, posting_apply
+from balance.services import Posting, account_hold_release, accounts_lock, transfer_leg_posting_apply
 from config.api import iso_time
 from config.observability import metrics
 from outbox.eventstore.services import NewEvent, event_append
@@ -79,7 +79,7 @@ def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
     event is counted (with the time since acceptance) once the step commits."""
     appended = event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
                             expected_version=transfer.version, events=events, actor=actor,
-                            correlation_id=transfer.transaction_id)
+                            correlation_id=transfer.transaction_id, row_in_hand=transfer)
     for event in events:
         if event.type in TERMINAL_OUTCOMES:
             seconds = (timezone.now() - transfer.created_at).total_seconds()
@@ -127,6 +127,11 @@ def _mail_enqueue(transfer: Transfer, ended: ev.TransferEndedData, *, kind: str,
                    payload={"transactionId": transfer.transaction_id, **payload})
 
 
+def _accepted_day(transfer: Transfer) -> dt.date:
+    """The day (bank time zone) whose daily limit the transfer was counted against when it was accepted."""
+    return timezone.localtime(transfer.created_at).date()
+
+
 def _posting_timestamp(raw: str) -> dt.datetime:
     parsed = parse_datetime(raw) if raw else None
     return parsed if parsed is not None else timezone.now()
@@ -158,7 +163,7 @@ def transfer_leg_start(*, transaction_id: str, leg: str, actor: str) -> bool:
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the relay's settle transaction: no savepoint of its own
 def transfer_withdrawal_record(*, transaction_id: str, result: LegResult, actor: str) -> bool:
     """Record core's definitive answer to the withdrawal. Applied: the source's hold becomes a posting and the
     deposit is requested. Refused: the hold is released, the transfer failed and the payer is told.
@@ -173,11 +178,9 @@ def transfer_withdrawal_record(*, transaction_id: str, result: LegResult, actor:
             counterparty_account_id=transfer.source_account_id, amount=transfer.amount,
             timestamp=iso_time(timezone.now()))
         events = _checked(transfer, [_processed(ev.LEG_WITHDRAW, result), _leg_requested(transfer, deposit)])
-        source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
-        if source is not None:
-            account_hold_release(account=source, amount=transfer.amount)
-            posting_apply(account=source, posting=_posting(transfer, result, leg=ev.LEG_WITHDRAW,
-                                                           account_id=source.account_id, amount=-transfer.amount))
+        transfer_leg_posting_apply(posting=_posting(transfer, result, leg=ev.LEG_WITHDRAW,
+                                                    account_id=transfer.source_account_id, amount=-transfer.amount),
+                                   hold_release=transfer.amount)
         _leg_enqueue(transfer, deposit)
     else:
         failed = _ended(transfer, ev.TRANSFER_FAILED, reason=result.error_code or "WITHDRAW_REFUSED")
@@ -185,14 +188,14 @@ def transfer_withdrawal_record(*, transaction_id: str, result: LegResult, actor:
                                      _ended_event(failed, leg=ev.LEG_WITHDRAW)])
         source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
         if source is not None:
-            account_hold_release(account=source, amount=transfer.amount)
+            account_hold_release(account=source, amount=transfer.amount, uncount_day=_accepted_day(transfer))
         _mail_enqueue(transfer, failed, kind=ev.KIND_MAIL_FAILED, outcome="failed", reason=result.error_code,
                       message=result.error_message)
     _append(transfer=transfer, actor=actor, events=events)
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the relay's settle transaction: no savepoint of its own
 def transfer_deposit_record(*, transaction_id: str, result: LegResult, actor: str) -> bool:
     """Record core's definitive answer to the deposit. Applied: a posting on the target, the transfer completed
     and the payer is told. Refused (its key already voided, so it can never apply): the refund is requested.
@@ -204,10 +207,8 @@ def transfer_deposit_record(*, transaction_id: str, result: LegResult, actor: st
         completed = _ended(transfer, ev.TRANSFER_COMPLETED)
         events = _checked(transfer, [_processed(ev.LEG_DEPOSIT, result),
                                      _ended_event(completed, leg=ev.LEG_DEPOSIT)])
-        target = accounts_lock(account_ids=[transfer.target_account_id]).get(transfer.target_account_id)
-        if target is not None:
-            posting_apply(account=target, posting=_posting(transfer, result, leg=ev.LEG_DEPOSIT,
-                                                           account_id=target.account_id, amount=transfer.amount))
+        transfer_leg_posting_apply(posting=_posting(transfer, result, leg=ev.LEG_DEPOSIT,
+                                                    account_id=transfer.target_account_id, amount=transfer.amount))
         _mail_enqueue(transfer, completed, kind=ev.KIND_MAIL_COMPLETED, outcome="completed")
     else:
         refund = ev.LegRequestedData(
@@ -221,7 +222,7 @@ def transfer_deposit_record(*, transaction_id: str, result: LegResult, actor: st
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the relay's settle transaction: no savepoint of its own
 def transfer_refund_record(*, transaction_id: str, result: LegResult, actor: str) -> bool:
     """Record that core applied the refund: a posting back on the source, the transfer compensated and the payer
     told. A refund is never given up: a refusal is retried by its handler, so it never reaches this service
@@ -233,10 +234,9 @@ def transfer_refund_record(*, transaction_id: str, result: LegResult, actor: str
         raise saga.IllegalTransitionError("a refund leg cannot end unsuccessfully by itself")
     compensated = _ended(transfer, ev.TRANSFER_COMPENSATED)
     events = _checked(transfer, [_processed(ev.LEG_REFUND, result), _ended_event(compensated, leg=ev.LEG_REFUND)])
-    source = accounts_lock(account_ids=[transfer.source_account_id]).get(transfer.source_account_id)
-    if source is not None:
-        posting_apply(account=source, posting=_posting(transfer, result, leg=ev.LEG_REFUND,
-                                                       account_id=source.account_id, amount=transfer.amount))
+    transfer_leg_posting_apply(posting=_posting(transfer, result, leg=ev.LEG_REFUND,
+                                                account_id=transfer.source_account_id, amount=transfer.amount),
+                               uncount_day=_accepted_day(transfer))
     _mail_enqueue(transfer, compensated, kind=ev.KIND_MAIL_FAILED, outcome="compensated")
     _append(transfer=transfer, actor=actor, events=events)
     return True

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from balance.selectors import account_find
-from balance.services import account_hold_place, accounts_lock
+from balance.services import account_daily_transfer_total, account_hold_place, accounts_lock
 from config.api import iso_time
 from config.observability import metrics, tracing
 from config.observability.logs import log_context_bind
@@ -111,9 +111,14 @@ def _day_start(now: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _daily_total(*, source_account_id: str, now: dt.datetime) -> int:
-    """Yen accepted today from the source that still counts (not rejected, failed or compensated)."""
-    total = (Transfer.objects.filter(source_account_id=source_account_id, created_at__gte=_day_start(now))
+def _daily_total(*, source: Any, now: dt.datetime) -> int:
+    """Yen accepted today from the source that still counts (not rejected, failed or compensated): kept on the
+    source's locked row, so the check reads nothing else. Only a row that does not keep it yet (an account from
+    before the column existed) is counted once from today's transfers."""
+    kept = account_daily_transfer_total(account=source, day=_day_start(now).date())
+    if kept is not None:
+        return kept
+    total = (Transfer.objects.filter(source_account_id=source.account_id, created_at__gte=_day_start(now))
              .exclude(phase__in=[saga.REJECTED, saga.FAILED, saga.COMPENSATED]).aggregate(total=Sum("amount")))
     return int(total["total"] or 0)
 
@@ -177,8 +182,8 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
                              metadata={**metadata, "transactionCategory": ev.CATEGORY_TRANSFER_FAILED}),
                          ])
         else:
-            if _daily_total(source_account_id=source.account_id, now=now) + request.amount_yen > \
-                    settings.TRANSFER_DAILY_LIMIT:
+            day_total = _daily_total(source=source, now=now)
+            if day_total + request.amount_yen > settings.TRANSFER_DAILY_LIMIT:
                 raise TransferInvalidError(f"daily transfer limit of {settings.TRANSFER_DAILY_LIMIT} yen exceeded",
                                            code="DAILY_LIMIT_EXCEEDED",
                                            extra={"dailyLimit": settings.TRANSFER_DAILY_LIMIT})
@@ -188,7 +193,8 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
                 counterparty_account_id=request.target_account_id, amount=request.amount_yen, timestamp=timestamp)
             saga.phase_after(saga.NEW, [(ev.TRANSFER_REQUESTED, ev.STATUS_RECEIVED),
                                         (withdrawal.event_type, withdrawal.status)])
-            account_hold_place(account=source, amount=request.amount_yen)
+            account_hold_place(account=source, amount=request.amount_yen, counted_day=_day_start(now).date(),
+                               day_total_before=day_total)
             outbox_enqueue(key=withdrawal.outbox_key, kind=withdrawal.kind, aggregate_id=aggregate_id,
                            event_version=withdrawal.version, event_type=withdrawal.event_type,
                            payload=withdrawal.outbox_payload())

@@ -19,15 +19,6 @@ def synced_demo_account(core_db, core_server):
     return core_server
 
 
-def _set_faults(core_server, **body):
-    import httpx
-    from django.conf import settings
-
-    response = httpx.post(f"{core_server.url}/core/_faults", json=body,
-                          headers={"X-Control-Key": settings.CORE_MOCK_CONTROL_KEY}, timeout=5)
-    assert response.status_code == 200, response.text
-
-
 def test_sync_imports_each_core_posting_once_when_run_twice(synced_demo_account):
     # when
     first = account_sync_from_core(account_id=ACCOUNT)
@@ -77,11 +68,11 @@ def test_sync_catches_a_posting_older_than_the_newest_imported_one(synced_demo_a
 
 
 def test_balance_keeps_answering_stale_while_core_down_and_catches_up_after(
-        synced_demo_account, api_client_for, make_user, settings):
+        synced_demo_account, core_faults, api_client_for, make_user, settings):
     # given a synced account, its owner, and then core going down
     user = make_user("user001x", public_id="USER001X", customer_id="CUST001", primary_account_id=ACCOUNT)
     account_sync_from_core(account_id=ACCOUNT)
-    _set_faults(synced_demo_account, mode="down")
+    core_faults.set(mode="down")
     AccountBalance.objects.filter(account_id=ACCOUNT).update(
         core_synced_at=timezone.now() - dt.timedelta(seconds=settings.BALANCE_STALE_AFTER_SECONDS + 1))
     # when the sync runs during the outage
@@ -93,7 +84,7 @@ def test_balance_keeps_answering_stale_while_core_down_and_catches_up_after(
     assert response.json()["balance"] == 10_000_000
     assert response.json()["stale"] is True
     # when core returns with a posting made meanwhile
-    _set_faults(synced_demo_account, mode="up")
+    core_faults.set(mode="up")
     assert core_client.deposit(account_id=ACCOUNT, amount=2500, description="ATM入金", source_account_id="",
                                transfer_id="", idempotency_key="test-after-outage", transaction_type="ATM_DEPOSIT").ok
     after = account_sync_from_core(account_id=ACCOUNT)
@@ -119,7 +110,7 @@ def test_reconcile_reports_match_drift_and_skips_accounts_with_legs_in_flight(sy
     assert account_reconcile(account_id=ACCOUNT).outcome == "skipped"
 
 
-def test_reconcile_reports_unreachable_core(synced_demo_account):
+def test_reconcile_reports_unreachable_core(synced_demo_account, core_faults):
     account_sync_from_core(account_id=ACCOUNT)
-    _set_faults(synced_demo_account, mode="down")
+    core_faults.set(mode="down")
     assert account_reconcile(account_id=ACCOUNT).outcome == "unreachable"

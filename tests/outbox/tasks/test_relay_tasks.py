@@ -11,7 +11,7 @@ from config.celery import app
 from outbox import tasks
 from outbox.models import AttemptOutcome, OutboxMessage, OutboxStatus
 from outbox.services import outbox_enqueue
-from tests.fixtures.outbox import EffectHandler, effect_counts, enqueue_messages
+from tests.fixtures.outbox import EffectHandler, ScriptedHandler, effect_counts, enqueue_messages
 
 
 @pytest.fixture
@@ -78,17 +78,21 @@ def test_sweep_wakes_only_queues_with_due_rows(db, effect_kinds, monkeypatch):
     assert woken == ["notify"]
 
 
-def test_drain_task_re_enqueues_itself_when_its_batch_was_full(db, effect_kinds, monkeypatch, settings):
-    # given five due rows and a batch size of two
+def test_drain_task_drains_until_idle_and_re_enqueues_itself_when_it_stopped_at_its_batch_limit(
+        db, effect_kinds, monkeypatch, settings):
+    # given seven due rows, a batch size of two and at most three batches per drain task
     settings.OUTBOX_BATCH_SIZE = 2
-    enqueue_messages(kind="test_effect", count=5)
+    settings.OUTBOX_DRAIN_MAX_BATCHES = 3
+    enqueue_messages(kind="test_effect", count=7)
     woken = []
     monkeypatch.setattr(tasks, "relay_nudge", lambda **kwargs: woken.append(kwargs["queue"]))
-    # when the drain task runs three times (as the re-enqueued tasks would)
-    claimed = [tasks.relay_drain("core") for _ in range(3)]
-    # then each full batch asked for another drain, and the last partial one did not
-    assert claimed == [2, 2, 1]
-    assert woken == ["core", "core"]
+    # when the drain task runs twice (as the re-enqueued task would)
+    claimed = [tasks.relay_drain("core") for _ in range(2)]
+    # then the first stopped at its limit with rows left and asked for another drain; the second drained the rest
+    # (a partial batch, then an empty claim) and did not
+    assert claimed == [6, 1]
+    assert woken == ["core"]
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.COMPLETED).exists()
 
 
 def test_nudge_publishes_the_drain_to_the_celery_queue_of_the_outbox_queue(monkeypatch):
@@ -113,3 +117,26 @@ def test_nudge_never_raises_when_the_broker_is_down(monkeypatch, caplog):
     tasks.relay_nudge(queue="core", message_id=1)
     # then the caller is unaffected and the loss is logged (the sweep delivers the message anyway)
     assert "nudge lost" in caplog.text
+
+
+def test_a_row_enqueued_by_a_settle_of_the_draining_queue_is_drained_by_the_same_task_without_a_wake_up(
+        db, register_outbox_handler, monkeypatch):
+    # given a first step whose success enqueues the next step on the same queue (as a withdrawal enqueues the
+    # deposit), and the next step itself
+    def enqueue_next(message, delivery):
+        outbox_enqueue(key=f"{message.key}-next", kind="test_next_step", aggregate_id=message.aggregate_id)
+
+    first = register_outbox_handler("test_first_step", ScriptedHandler(on_success_action=enqueue_next))
+    second = register_outbox_handler("test_next_step", ScriptedHandler())
+    with transaction.atomic():
+        outbox_enqueue(key="step-1", kind="test_first_step", aggregate_id="agg-1")
+    woken = []
+    monkeypatch.setattr(tasks, "relay_nudge", lambda **kwargs: woken.append(kwargs["queue"]))
+    # when one drain task runs
+    claimed = tasks.relay_drain("core")
+    # then it delivered both steps, and the next step's row asked for no wake-up of its own
+    assert claimed == 2
+    assert [call[0] for call in first.calls if call[0] == "deliver"] == ["deliver"]
+    assert [call[0] for call in second.calls if call[0] == "deliver"] == ["deliver"]
+    assert woken == []
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.COMPLETED}

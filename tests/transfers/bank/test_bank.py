@@ -17,9 +17,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
-from django.conf import settings as django_settings
 from django.db import connections
 from django.db.models import Count
 
@@ -54,12 +52,6 @@ def _url(alias: str) -> str:
     return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def _faults(core_url: str, body: dict, path: str = "/core/_faults") -> None:
-    response = httpx.post(core_url + path, json=body, timeout=10,
-                          headers={"X-Control-Key": django_settings.CORE_MOCK_CONTROL_KEY})
-    assert response.status_code == 200, response.text
-
-
 def _start_worker(env: dict, index: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "core,notify,default", "--pool", "solo",
@@ -90,7 +82,7 @@ def ten_accounts(core_db, core_server, make_user):
     return users
 
 
-def test_bank_invariants_hold_under_faults_and_a_killed_worker(ten_accounts, core_server):
+def test_bank_invariants_hold_under_faults_and_a_killed_worker(ten_accounts, core_server, core_faults):
     core_url = core_server.url
     account_ids = sorted(ten_accounts)
     start = dict(Account.objects.using("core").filter(pk__in=account_ids).values_list("pk", "balance"))
@@ -114,8 +106,7 @@ def test_bank_invariants_hold_under_faults_and_a_killed_worker(ten_accounts, cor
     beat_thread = threading.Thread(target=beat, daemon=True)
     try:
         # given core failing 30 % of calls with 500 and timing out 5 % (hang past the workers' read timeout)
-        _faults(core_url, {"group": "all", "error_rate": 0.3, "timeout_rate": 0.05, "hang_seconds": 0.5,
-                           "seed": SEED})
+        core_faults.set(group="all", error_rate=0.3, timeout_rate=0.05, hang_seconds=0.5, seed=SEED)
         beat_thread.start()
         rng = random.Random(SEED)
         plan = []
@@ -147,7 +138,7 @@ def test_bank_invariants_hold_under_faults_and_a_killed_worker(ten_accounts, cor
         submitted_in = time.monotonic() - started
         time.sleep(3.0)  # faults stay on a little longer for the backlog
         # then, after the faults stop, every transfer is terminal within 60 s
-        _faults(core_url, {}, path="/core/_faults/reset")
+        core_faults.reset()
         faults_stopped = time.monotonic()
         replayed = 0
         while time.monotonic() - faults_stopped < TERMINAL_WITHIN_SECONDS:

@@ -1,7 +1,5 @@
 """Acceptance scenarios 1, 2, 4, 5 (flows.md §5.12) against the real core mock over HTTP."""
-import httpx
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 
 from corebanking_mock.models import Account, Posting
@@ -13,12 +11,6 @@ from tests.fixtures.transfers import OPENING_YEN, PAYEE_ACCOUNT, PAYER_ACCOUNT, 
 from transfers.models import Transfer
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "core"]), pytest.mark.slow]
-
-
-def _faults(core_server, body, path="/core/_faults"):
-    response = httpx.post(core_server.url + path, json=body,
-                          headers={"X-Control-Key": django_settings.CORE_MOCK_CONTROL_KEY}, timeout=5)
-    assert response.status_code == 200, response.text
 
 
 def _core_balances():
@@ -54,11 +46,11 @@ def test_scenario_1_happy_transfer_over_http(core_db, core_server, payer, payee,
     assert _violations() == {}
 
 
-def test_scenario_2_lost_withdraw_answer_debits_once(core_db, core_server, payer, payee, transfer_post, saga_drain,
+def test_scenario_2_lost_withdraw_answer_debits_once(core_db, core_faults, payer, payee, transfer_post, saga_drain,
                                                      settings):
     # given core applies each money call, then hangs past the client's read timeout
     settings.CORE_BANKING_READ_TIMEOUT = 0.3
-    _faults(core_server, {"group": "transactions", "blackhole_after_apply": 1.0, "hang_seconds": 0.8})
+    core_faults.set(group="transactions", blackhole_after_apply=1.0, hang_seconds=0.8)
     before = _core_balances()
     transaction_id = _accept(transfer_post, payer)
     # when
@@ -68,13 +60,13 @@ def test_scenario_2_lost_withdraw_answer_debits_once(core_db, core_server, payer
     assert _core_balances()[PAYER_ACCOUNT] == before[PAYER_ACCOUNT] - 10_000
     assert Event.objects.filter(aggregate_id=f"transfer-{transaction_id}", type="WITHDRAW_PROCESSED").count() == 1
     assert Transfer.objects.get().status == "completed"
-    _faults(core_server, {}, path="/core/_faults/reset")
+    core_faults.reset()
     assert _violations() == {}
 
 
-def test_scenario_4_frozen_target_is_compensated(core_db, core_server, payer, payee, transfer_post, saga_drain):
+def test_scenario_4_frozen_target_is_compensated(core_db, core_faults, payer, payee, transfer_post, saga_drain):
     # given the payee is frozen in core (the read model has not noticed yet)
-    _faults(core_server, {"status": "FROZEN"}, path=f"/core/_faults/accounts/{PAYEE_ACCOUNT}")
+    core_faults.account_status_set(account_id=PAYEE_ACCOUNT, status="FROZEN")
     before = _core_balances()
     transaction_id = _accept(transfer_post, payer)
     # when
@@ -89,24 +81,24 @@ def test_scenario_4_frozen_target_is_compensated(core_db, core_server, payer, pa
     assert _violations() == {}
 
 
-def test_scenario_5_voided_deposit_key_refuses_the_late_request(core_db, core_server, payer, payee, transfer_post,
+def test_scenario_5_voided_deposit_key_refuses_the_late_request(core_db, core_faults, payer, payee, transfer_post,
                                                                 saga_drain, api_client_for, staff_user):
     # given every deposit times out (ambiguous) until the deposit row dead-letters
     from django.contrib.auth.models import Permission
     from rest_framework.test import APIClient
 
     transaction_id = _accept(transfer_post, payer)
-    _faults(core_server, {"group": "transactions", "timeout_rate": 1.0, "hang_seconds": 0.05})
+    core_faults.set(group="transactions", timeout_rate=1.0, hang_seconds=0.05)
     from outbox import relay
 
     relay.drain(queue="core")  # the withdraw attempt times out too: let it through first
-    _faults(core_server, {}, path="/core/_faults/reset")
+    core_faults.reset()
     relay.drain(queue="core")
     assert Transfer.objects.get().phase in ("DEPOSIT_REQUESTED",)
-    _faults(core_server, {"group": "transactions", "timeout_rate": 1.0, "hang_seconds": 0.05})
+    core_faults.set(group="transactions", timeout_rate=1.0, hang_seconds=0.05)
     saga_drain()
     assert OutboxMessage.objects.get(key=f"deposit-{transaction_id}").status == OutboxStatus.FAILED
-    _faults(core_server, {}, path="/core/_faults/reset")
+    core_faults.reset()
     # when the operator compensates (voiding deposit-{id}) and a late deposit with the key arrives
     staff_user.user_permissions.add(Permission.objects.get(codename="compensate_transfer"))
     client = APIClient()

@@ -16,7 +16,7 @@ def exploding_view(request):
 
 urlpatterns = [path("v1/test/explode", exploding_view), *project_urlpatterns]
 handler500 = "config.api.server_error"
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.auth_app.test_server_error")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.config.api.test_server_error")]
 
 
 def test_plain_view_error_is_json_500_with_logged_request_id_when_under_v1(caplog):
