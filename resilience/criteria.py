@@ -94,6 +94,17 @@ class Experiment:
 # --- criteria evaluation --------------------------------------------------------------------------------
 
 
+# Criteria several load experiments share: nothing lost, doubled or created out of thin air, every invariant
+# holds, and one mail per completed transfer.
+CONSISTENCY = (
+    Criterion("transfers.lost", "==", 0, "lost transfers (not terminal after the drain) = 0"),
+    Criterion("transfers.doubled", "==", 0, "doubled core postings (I3) = 0"),
+    Criterion("money.conservation_delta", "==", 0, "conservation delta over the W0 accounts = 0 yen"),
+    Criterion("invariants.failed", "==", 0, "check_invariants: every invariant holds"),
+)
+ONE_MAIL = Criterion("mails.completed_without_exactly_one", "==", 0, "exactly one mail per completed transfer")
+
+
 def metric_get(metrics: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (None when any part is missing)."""
     value: Any = metrics

@@ -6,17 +6,10 @@ computed by resilience/analysis.py under the dotted names the criteria use.
 from __future__ import annotations
 
 from resilience import experiments_change
-from resilience.criteria import Criterion, Experiment, Step, Timing, Variant
+from resilience.criteria import CONSISTENCY, ONE_MAIL, Criterion, Experiment, Step, Timing, Variant
 
 _AVAIL = 0.999
 _CORE_DOWN_ENDPOINTS = ("balance", "transactions", "transfer", "application", "confirm")
-_CONSISTENCY = (
-    Criterion("transfers.lost", "==", 0, "lost transfers (not terminal after the drain) = 0"),
-    Criterion("transfers.doubled", "==", 0, "doubled core postings (I3) = 0"),
-    Criterion("money.conservation_delta", "==", 0, "conservation delta over the W0 accounts = 0 yen"),
-    Criterion("invariants.failed", "==", 0, "check_invariants: every invariant holds"),
-)
-_ONE_MAIL = Criterion("mails.completed_without_exactly_one", "==", 0, "exactly one mail per completed transfer")
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
@@ -34,7 +27,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         criteria=(
             *(Criterion(f"endpoints.{name}.fault.availability", ">=", _AVAIL, f"{name} ≥ 99.9 % 2xx during the outage")
               for name in _CORE_DOWN_ENDPOINTS),
-            *_CONSISTENCY, _ONE_MAIL,
+            *CONSISTENCY, ONE_MAIL,
             Criterion("outbox.drain_s", "<=", 10, "backlog back to baseline ≤ 10 s after recovery (R18)", timing=True),
         ),
     ),
@@ -56,7 +49,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
             Criterion("endpoints.balance.fault.availability", ">=", _AVAIL, "balance ≥ 99.9 % 2xx"),
             Criterion("endpoints.transfer.fault.availability", ">=", _AVAIL, "transfer POST ≥ 99.9 % 2xx"),
             Criterion("transfers.failed_or_compensated", "==", 0, "no transfer fails or is compensated"),
-            *_CONSISTENCY,
+            *CONSISTENCY,
         ),
     ),
     Experiment(
@@ -78,7 +71,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                       "transfers complete at ≥ 0.8 × the baseline rate during the bug", timing=True),
             Criterion("mails.dead_lettered_during_bug", ">", 0, "mail rows dead-lettered (the bug was hit)"),
             Criterion("mails.dead_left_after_replay", "==", 0, "no mail dead letter left after the replay"),
-            _ONE_MAIL, *_CONSISTENCY,
+            ONE_MAIL, *CONSISTENCY,
         ),
     ),
     Experiment(
@@ -101,7 +94,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                Step("fault_end", "web_master_kill", {}, offset_s=10),
                Step("fault_end", "db_block", {"seconds": 30}, offset_s=40)),
         criteria=(
-            *_CONSISTENCY, _ONE_MAIL,
+            *CONSISTENCY, ONE_MAIL,
             Criterion("e4.worker_kills", ">=", 1, "core worker killed at least once"),
             Criterion("e4.web_restart_s", "<=", 30, "web back within 30 s of the master kill (supervisor)",
                       timing=True),
@@ -122,7 +115,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         steps=(Step("fault_start", "web_instance_kill", {"down_s": 20}),),
         criteria=(
             Criterion("e4.instance_error_rate", "<=", 0.01, "error rate while one instance is down ≤ 1 %", timing=True),
-            *_CONSISTENCY,
+            *CONSISTENCY,
         ),
     ),
     Experiment(
@@ -174,7 +167,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
             Criterion("duplicates.applications_with_extra_create_rows", "==", 0, "one create_account row each"),
             Criterion("duplicates.extra_core_customers", "==", 0, "one core customer per completed application"),
             Criterion("duplicates.transfer_pairs", ">", 0, "duplicate pairs were sent"),
-            *_CONSISTENCY,
+            *CONSISTENCY,
         ),
     ),
     Experiment(
@@ -198,7 +191,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
             Criterion("transfers.completed_rate_ratio_fault_vs_baseline", ">=", 0.8,
                       "transfers complete at ≥ 0.8 × the baseline rate", timing=True),
             Criterion("drain.left.applications_open", "==", 0, "every application completed after the restart"),
-            *_CONSISTENCY,
+            *CONSISTENCY,
         ),
     ),
     Experiment(
@@ -219,7 +212,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         criteria=(
             *(Criterion(f"endpoints.{name}.all.availability", "==", 1.0, f"{name}: 0 failed requests")
               for name in ("balance", "transactions", "transfer", "application", "confirm")),
-            *_CONSISTENCY, _ONE_MAIL,
+            *CONSISTENCY, ONE_MAIL,
         ),
     ),
     Experiment(
@@ -243,7 +236,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                Step("start", "freeze_rotate", {"interval_s": 30, "count": 2, "until": "fault_end"}),
                Step("start", "kill_core_worker_every", {"interval_s": 30, "until": "fault_end"}, offset_s=15)),
         criteria=(
-            *_CONSISTENCY,
+            *CONSISTENCY,
             Criterion("transfers.by_phase.COMPENSATED", ">", 0, "deposits refused by core were compensated"),
         ),
     ),
@@ -299,14 +292,13 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                  criteria=())
       for code, title, dimension in (
           ("E6", "Scaling on one box (core concurrency 1–16, web workers 2–8)", "scalability"),
-          ("E12", "Change isolation: transfer mail template redeploy", "flexibility"),
-          ("E14", "Debuggability: 20 injected failures from the timeline alone", "complexity"),
       )),
     *experiments_change.EXPERIMENTS,
 )
 
 EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
-PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E7", "E8", "E10", "E13", "E15", "E16")
+PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10", "E13",
+            "E15", "E16")
 QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from resilience import metrics as m
 from resilience.criteria import Experiment, Variant
+from resilience.debug_probes import DebugActions
 from resilience.environment import REPO_ROOT, VENV_BIN
-from resilience.fault_actions import FaultActions
 from resilience.processes import Child
 from resilience.stack import (
     LOCUSTFILE,
@@ -27,7 +27,7 @@ from resilience.stack import (
 )
 
 
-class Harness(FaultActions):
+class Harness(DebugActions):
     """One run: processes, seeded world, the fault actions the experiments name, and the load experiments."""
 
     # --- load ----------------------------------------------------------------------------------------------
@@ -134,6 +134,8 @@ class Harness(FaultActions):
             left = self.settle(timeout_s=timing.drain_wait_s)
             drained_at = time.time() - self.t0
             self.accounts_thaw()
+            self.release_finish()
+            self.debug_finish()
         finally:
             self.periodic_stop()
             samples = sampler.stop()

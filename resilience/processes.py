@@ -41,14 +41,15 @@ class Processes:
     children: list[Child] = field(default_factory=list)
 
     def start(self, name: str, argv: list[str], *, env_extra: dict[str, str] | None = None,
-              piped: bool = False) -> Child:
-        """Start `argv` with the bench environment; stderr (and stdout unless `piped`) go to a log file."""
+              piped: bool = False, cwd: Path | None = None) -> Child:
+        """Start `argv` with the run's environment (in `cwd`, default this process's); stderr (and stdout unless
+        `piped`) go to a log file."""
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
         popen = subprocess.Popen(
             argv, env={**self.env, **(env_extra or {})}, start_new_session=True, stderr=log_file,
             stdout=subprocess.PIPE if piped else log_file, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
-            text=piped, bufsize=1 if piped else -1,
+            text=piped, bufsize=1 if piped else -1, cwd=cwd,
         )
         log_file.close()
         child = Child(name=name, popen=popen, log_path=log_path)

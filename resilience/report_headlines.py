@@ -131,5 +131,29 @@ def _e8(metrics: dict[str, Any]) -> str:
             f"adapter) {fmt(e8.get('control_failed'))} failed")
 
 
+def _e12(metrics: dict[str, Any]) -> str:
+    e12 = metrics.get("e12") or {}
+    windows = [window_of(metrics, name, "all") for name in (metrics.get("endpoints") or {})]
+    failed = sum((window.get("n") or 0) - (window.get("ok") or 0) for window in windows)
+    transfers = metrics.get("transfers") or {}
+    changed = ", ".join(e12.get("release_files_changed") or [])
+    return (f"release differing in {fmt(e12.get('release_file_count'))} file ({changed}) rolled out to the notify "
+            f"workers in {fmt(e12.get('rollout_s'))} s at t = {fmt(e12.get('released_at_s'))} s; failed requests "
+            f"{fmt(failed)}; transfers failed/compensated {fmt(transfers.get('failed_or_compensated'))}, lost "
+            f"{fmt(transfers.get('lost'))}; {fmt(e12.get('released_template_mails'))} of "
+            f"{fmt(e12.get('mails_after_release'))} mails after the rollout used the new template")
+
+
+def _e14(metrics: dict[str, Any]) -> str:
+    e14 = metrics.get("e14") or {}
+    wrong = [f"{probe['kind']} → {probe['diagnosis']['cause']}/{probe['diagnosis']['money']} (truth "
+             f"{probe['money']})" for probe in e14.get("detail") or []
+             if (probe.get("diagnosis") or {}).get("cause") != probe["kind"]
+             or (probe.get("diagnosis") or {}).get("money") != probe.get("money")]
+    shown = (f"{fmt(e14.get('determined'))} of {fmt(e14.get('probes'))} injected failures ({e14.get('kinds')}) "
+             "explained from the timeline and the log alone")
+    return shown + (f"; not explained: {'; '.join(wrong)}" if wrong else "")
+
+
 # Experiments whose headline does not follow the generic static or load form.
-SPECIFIC_HEADLINES = {"E8": _e8}
+SPECIFIC_HEADLINES = {"E8": _e8, "E12": _e12, "E14": _e14}

@@ -146,15 +146,18 @@ class Stack:
         self.proxy = self.procs.start("haproxy", [binary, "-db", "-f", str(config)])
         self._http_ready(f"http://127.0.0.1:{self.proxy_port}/healthz", self.proxy, component="HAProxy")
 
-    def worker_start(self, role: str) -> Child:
-        """`core` (queue core, concurrency 4), `notify` (queues notify + default, 2) or `shared` (every queue)."""
+    def worker_start(self, role: str, *, release_dir: Path | None = None) -> Child:
+        """`core` (queue core, concurrency 4), `notify` (queues notify + default, 2) or `shared` (every queue),
+        running the code of `release_dir` (a copy of the repository) when given, else of this one."""
         queues, concurrency = {"core": ("core", CORE_CONCURRENCY), "notify": ("notify,default", NOTIFY_CONCURRENCY),
                                "shared": ("core,notify,default", CORE_CONCURRENCY)}[role]
         self.restarts += 1
         name = f"worker-{role}-{self.restarts}"
         worker = self.procs.start(name, [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues,
                                          "--concurrency", str(concurrency), "--pool", "prefork",
-                                         "--hostname", f"{name}@%h", "--loglevel", "INFO"])
+                                         "--hostname", f"{name}@%h", "--loglevel", "INFO"],
+                                  cwd=release_dir,
+                                  env_extra={"PYTHONPATH": str(release_dir)} if release_dir else None)
         try:
             wait_for_log(worker, r"ready\.", timeout=90)
         except (RuntimeError, TimeoutError) as exc:
