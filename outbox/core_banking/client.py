@@ -95,7 +95,8 @@ def close_client() -> None:
 
 
 def classify(*, http_status: int, body: dict[str, Any] | None) -> Outcome:
-    """R23: 2xx success; 400/404/409/422 from the core's JSON error body definite; anything else ambiguous."""
+    """What an answer lets the caller conclude: 2xx took effect; 400/404/409/422 with the core's JSON error body is a
+    definite business answer; anything else is ambiguous (look the key up or retry with it), R23."""
     if 200 <= http_status < 300:
         return Outcome.SUCCESS if body is not None else Outcome.AMBIGUOUS
     if http_status in DEFINITE_STATUSES and body is not None and isinstance(body.get("error"), str):
