@@ -62,7 +62,11 @@ TARGET = "0017654321"  # the demo payee account (seeded by seed_core): the accep
 # The 100/s run comes from many customers, as a bank's load does: E2E_CUSTOMERS logins, each with its own account,
 # each paying the next one (a ring), so no account row is shared by more than two transfers' steps at a time.
 E2E_CUSTOMERS = 50
-TARGETS = {"accept_ratio_raw": 0.30, "accept_p99_ms": 20.0, "e2e_p50_ms": 50.0, "e2e_p99_ms": 250.0}
+TARGETS = {"accept_ratio_raw": 0.30, "accept_p99_ms": 20.0, "e2e_p50_ms": 50.0, "e2e_p99_ms": 250.0,
+           "hot_accept_ratio_plain": 0.20, "hot_accept_p99_ms": 100.0, "balance_ratio_plain": 0.40,
+           "payroll_rate": 50.0}
+RELAY_SCALING = (1, 2, 4, 8)  # relay worker prefork processes in the scaling curve
+WEB_SCALING = (2, 4, 8)  # web gthread workers (× WEB_THREADS) in the scaling curve
 RELAY_PROFILE_WATCHED = (
     *relay_report.PROFILE_WATCHED, "outbox/relay.py:start", "outbox/relay.py:drain",
     "transfers/services/legs.py:transfer_leg_start", "transfers/services/legs.py:transfer_withdrawal_record",
@@ -88,6 +92,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--e2e-seconds", type=float, default=60.0, help="the 100/s run (default 60 s)")
     parser.add_argument("--e2e-concurrency", type=int, default=E2E_WORKER_CONCURRENCY,
                         help=f"relay worker pool processes in the 100/s run (default {E2E_WORKER_CONCURRENCY})")
+    parser.add_argument("--payroll-rate", type=float, default=TARGETS["payroll_rate"],
+                        help="offered rate of the hot-source-account (payroll) run (default: its goal, 50/s)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling curve (relay and web workers)")
     parser.add_argument("--redis-db", type=int, default=12, help="the Redis db the benchmark owns (flushed)")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile of missed targets")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
@@ -96,8 +103,10 @@ def arguments() -> argparse.Namespace:
                         help="TRACING_EXPORTER of every process (default none, as in production without a "
                              "collector): run once with none and once with file to see what tracing costs")
     args = parser.parse_args()
+    args.scaling_backlog, args.scaling_web_seconds = 900, 10.0
     if args.quick:
         args.max_seconds, args.e2e_seconds = 8.0, 20.0
+        args.scaling_backlog, args.scaling_web_seconds = 300, 4.0
     return args
 
 
@@ -129,6 +138,8 @@ class World:
         self.procs, self.env, self.bench_env = procs, env, bench_env
         self.web_port = shared_env.free_port()
         self.web: Child | None = None
+        self.web_workers = WEB_WORKERS
+        self.results_dir = RESULTS_DIR
         self.token = ""
         self.accounts: dict[str, str] = {}
         self.e2e_accounts: list[str] = []
@@ -152,12 +163,18 @@ class World:
             time.sleep(0.2)
         raise RuntimeError(f"{child.name} did not answer {url}:\n{child.log_tail()}")
 
-    def web_start(self) -> None:
+    def web_start(self, workers: int = WEB_WORKERS) -> None:
+        self.web_workers = workers
         self.web = self.procs.start("web", [
             str(shared_env.VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
-            "--worker-class", "gthread", "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
+            "--worker-class", "gthread", "--workers", str(workers), "--threads", str(WEB_THREADS),
             "--log-level", "warning"])
         self.http_wait(f"{self.web_url}/bench/ping", self.web)
+
+    def web_restart(self, *, workers: int) -> None:
+        if self.web is not None:
+            self.procs.stop(self.web)
+        self.web_start(workers)
 
     def bank_seed(self) -> None:
         """Logins, and read-model rows synced from core: the demo pair, plus one fresh CUST001 account per
@@ -169,9 +186,10 @@ class World:
         user_seed_demo(staff_secret=secrets.token_urlsafe(16))
         from auth_app.services import user_register
 
-        fresh = environment.core_accounts_create(4 + E2E_CUSTOMERS)
-        self.accounts = {"warmup": fresh[0], "max": fresh[1], "fixed": fresh[2], "raw": fresh[3]}
-        self.e2e_accounts = fresh[4:]
+        fresh = environment.core_accounts_create(6 + E2E_CUSTOMERS)
+        self.accounts = {"warmup": fresh[0], "max": fresh[1], "fixed": fresh[2], "raw": fresh[3],
+                         "payroll": fresh[4], "sample": fresh[5]}
+        self.e2e_accounts = fresh[6:]
         account_balance_open(account_id=TARGET, customer_id="CUST002")
         for account_id in self.accounts.values():
             account_balance_open(account_id=account_id, customer_id=CUSTOMER)
@@ -201,15 +219,29 @@ class World:
             response.raise_for_status()
             self.e2e_tokens.append(response.json()["token"])
 
-    def e2e_requests_file(self) -> Path:
+    def e2e_request_entries(self) -> list[dict[str, Any]]:
         """The 100/s run's requests: customer i pays 1 yen to customer i+1 (a ring), with customer i's token."""
         accounts, count = self.e2e_accounts, len(self.e2e_accounts)
-        entries = [{"headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                    "body": json.dumps({"sourceAccountId": accounts[index],
-                                        "targetAccountId": accounts[(index + 1) % count], "amount": 1,
-                                        "description": "bench"})}
-                   for index, token in enumerate(self.e2e_tokens)]
+        return [{"headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                 "body": json.dumps({"sourceAccountId": accounts[index],
+                                     "targetAccountId": accounts[(index + 1) % count], "amount": 1,
+                                     "description": "bench"})}
+                for index, token in enumerate(self.e2e_tokens)]
+
+    def e2e_requests_file(self) -> Path:
         path = RESULTS_DIR / "e2e-requests.json"
+        path.write_text(json.dumps(self.e2e_request_entries()))
+        return path
+
+    def payroll_requests_file(self) -> Path:
+        """The hot-source run's requests: one payer (user001's `payroll` account, one token) pays 1 yen to each of
+        the 50 customers in turn, as a payroll run does."""
+        headers = self.headers()
+        entries = [{"headers": headers, "body": json.dumps({"sourceAccountId": self.accounts["payroll"],
+                                                            "targetAccountId": payee, "amount": 1,
+                                                            "description": "bench payroll"})}
+                   for payee in self.e2e_accounts]
+        path = RESULTS_DIR / "payroll-requests.json"
         path.write_text(json.dumps(entries))
         return path
 
@@ -223,10 +255,14 @@ class World:
     # --- load -------------------------------------------------------------------------------------------
 
     def wrk(self, name: str, *, path: str, seconds: float, source: str | None = None,
-            connections: int = WRK_CONNECTIONS, extra_roots: dict[str, list[int]] | None = None) -> dict[str, Any]:
-        """Closed loop: wrk, 1 thread, `connections` connections; POST a transfer when `source` is given."""
+            connections: int = WRK_CONNECTIONS, extra_roots: dict[str, list[int]] | None = None,
+            script: Path | None = None) -> dict[str, Any]:
+        """Closed loop: wrk, 1 thread, `connections` connections; POST a transfer when `source` is given, or run
+        the Lua `script`."""
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-        if source is not None:
+        if script is not None:
+            argv += ["-s", str(script)]
+        elif source is not None:
             script = RESULTS_DIR / f"wrk-{name}.lua"
             headers = "".join(f'wrk.headers["{key}"] = "{value}"\n' for key, value in self.headers().items())
             script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(self.transfer_body(source))}\n{headers}')
@@ -352,9 +388,16 @@ def e2e_latencies(*, sources: list[str], since: dt.datetime) -> dict[str, Any]:
 
 
 def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: float = E2E_RATE,
-        drain_timeout: float = 120.0, profile_to: Path | None = None) -> dict[str, Any]:
-    """The saga at `rate` transfers/s for `seconds`: web + relay worker + beat + core mock."""
+        drain_timeout: float = 120.0, profile_to: Path | None = None, payroll: bool = False,
+        db_stats: bool = True) -> dict[str, Any]:
+    """The saga at `rate` transfers/s for `seconds`: web + relay worker + beat + core mock. The ring of 50
+    customers, or with `payroll` one payer paying the 50 in turn (a hot source account). Peak memory of each
+    process group is sampled throughout; with `db_stats`, pg_stat_database deltas of both databases."""
     from bench.pyspy import pyspy_record
+    from bench.tx_measures import PG_STATS_FLUSH_SECONDS, MemorySampler, pg_database_stats
+
+    requests_file = world.payroll_requests_file() if payroll else world.e2e_requests_file()
+    sources = [world.accounts["payroll"]] if payroll else world.e2e_accounts
 
     worker = bench.celery_worker_start("relay-worker", queue="core,notify,default",
                                        concurrency=concurrency)
@@ -363,13 +406,19 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
     try:
         time.sleep(3.0)
         drained_before = wait_drained(90)
+        if db_stats:
+            time.sleep(PG_STATS_FLUSH_SECONDS)  # the drain's statistics reported before the "before" snapshot
+            stats_before = pg_database_stats()
         since = db_now()
         sampler = BacklogSampler()
         sampler.start()
+        memory = MemorySampler({"web": [world.web.pid], "relay worker": [worker.pid], "beat": [beat.pid],
+                                "core mock": [bench.core_mock.pid]})
+        memory.start()
         from contextlib import nullcontext
         profiling = pyspy_record(world.procs, pid=worker.pid, output=profile_to) if profile_to else nullcontext()
         with profiling:
-            load = world.open_loop("e2e", source=None, requests_file=world.e2e_requests_file(), rate=rate,
+            load = world.open_loop("e2e", source=None, requests_file=requests_file, rate=rate,
                                    seconds=seconds,
                                    extra_roots={"relay worker": [worker.pid], "beat": [beat.pid],
                                                 "core mock": [bench.core_mock.pid]})
@@ -379,9 +428,17 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
                 time.sleep(0.2)
             drained_at = time.monotonic() - sampler.started_at
         samples = sampler.stop()
+        peak_memory = memory.stop()
     finally:
         world.procs.stop(beat)
         world.procs.stop(worker)
+    db = e2e_latencies(sources=sources, since=since)
+    database_work = None
+    if db_stats:
+        time.sleep(PG_STATS_FLUSH_SECONDS)  # idle web and core-mock sessions report after 10 s
+        from bench.tx_measures import pg_per_transfer
+        database_work = {"completed": db["completed"],
+                         "per_completed_transfer": pg_per_transfer(stats_before, pg_database_stats(), db["completed"])}
     during = [(t, v) for t, v in samples if t <= load_end]
     second_half = [(t, v) for t, v in during if t >= load_end / 2]
     values = [v for _, v in during]
@@ -389,8 +446,8 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
                "during_last": values[-1] if values else 0, "second_half_slope_per_s": round(_slope(second_half), 2),
                "drain_after_load_s": round(drained_at - load_end, 2), "left_open": environment.outbox_open_count(),
                "open_before": drained_before}
-    return {"load": load, "db": e2e_latencies(sources=world.e2e_accounts, since=since), "backlog": backlog,
-            "concurrency": concurrency, "rate": rate}
+    return {"load": load, "db": db, "backlog": backlog, "concurrency": concurrency, "rate": rate,
+            "payroll": payroll, "peak_memory": peak_memory, "database_work": database_work}
 
 
 def backlog_flat(run: dict[str, Any]) -> bool:
@@ -435,6 +492,30 @@ def raw_loop(world: World, *, transfers: int) -> dict[str, Any]:
     return {"transfers": done, "errors": sum(r["errors"] for r in reports), "seconds": seconds,
             "rps": done / seconds, "connections": WEB_WORKERS * WEB_THREADS, "statements": len(capture["statements"]),
             "cpu": cpu}
+
+
+def statements_count(world: World) -> dict[str, Any]:
+    """One transfer's statements in the bank database, counted (no relay worker is running now). Skipped when
+    rows are still open: the relay's batch would claim them too."""
+    from django.contrib.auth import get_user_model
+
+    from bench.tx_measures import statements_sample
+
+    if (left := environment.outbox_open_count()) > 0:
+        return {"skipped": f"{left} outbox rows still open"}
+    user = get_user_model().objects.get(username=USER)
+    return statements_sample(user=user, body=json.loads(world.transfer_body(world.accounts["sample"])))
+
+
+def balance_get(world: World, *, seconds: float) -> dict[str, Any]:
+    """wrk closed loop (WRK_CONNECTIONS) on `GET /v1/api/balance?accountId=` of user001's warm-up account (a few
+    postings), with user001's bearer token."""
+    from bench.tx_measures import wrk_script_requests
+
+    path = f"/v1/api/balance?accountId={world.accounts['warmup']}"
+    script = wrk_script_requests(RESULTS_DIR / "wrk-balance.lua", method="GET", url_path=path,
+                                 entries=[{"headers": {"Authorization": f"Bearer {world.token}"}}])
+    return world.wrk("balance", path=path, seconds=seconds, script=script)
 
 
 def web_profile(world: World, *, seconds: float, output: Path) -> dict[str, Any]:
@@ -525,14 +606,45 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         {"name": "backlog flat at 100/s (2nd-half slope < 2 rows/s, max ≤ 200 open rows, all completed)",
          "value": f"slope {backlog['second_half_slope_per_s']}/s, max {backlog['during_max']}",
          "passed": flat, "profile": "relay"},
+        *_hot_targets(results),
     ]
+
+
+def _hot_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 17's rows: accept on one hot source account (that is `max`), balance GET, the payroll run."""
+    ours, plain, rows = results["max"], results["plain"], []
+    p99 = ours["latency_ms_closed_loop"].get("p99")
+    rows += [
+        {"name": "accept on one hot source account, 16 clients: ours / plain view ≥ 0.20",
+         "value": f"{ours['rps'] / plain['rps']:.2f}",
+         "passed": ours["rps"] / plain["rps"] >= TARGETS["hot_accept_ratio_plain"], "profile": "web"},
+        {"name": "accept on one hot source account, 16 clients: p99 ≤ 100 ms (closed loop)",
+         "value": f"{_f(p99)} ms", "passed": p99 is not None and p99 <= TARGETS["hot_accept_p99_ms"],
+         "profile": "web"}]
+    if "balance" in results:
+        ratio = results["balance"]["rps"] / plain["rps"]
+        rows.append({"name": "balance GET / plain view ≥ 0.40", "value": f"{ratio:.2f}",
+                     "passed": ratio >= TARGETS["balance_ratio_plain"], "profile": "balance"})
+    if "e2e_payroll" in results:
+        run = results["e2e_payroll"]
+        p99 = run["db"]["latency_ms"]["p99"]
+        rows += [
+            {"name": f"hot source account (payroll) e2e: backlog flat at {run['rate']:g}/s (goal ≥ 50/s)",
+             "value": f"slope {run['backlog']['second_half_slope_per_s']}/s, max {run['backlog']['during_max']}",
+             "passed": backlog_flat(run) and run["rate"] >= TARGETS["payroll_rate"], "profile": "relay"},
+            {"name": "hot source account (payroll) e2e: accepted → completed p99 ≤ 250 ms",
+             "value": f"{_f(p99)} ms", "passed": p99 is not None and p99 <= TARGETS["e2e_p99_ms"],
+             "profile": "relay"}]
+    return rows
 
 
 def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
     backlog, load = e2e["backlog"], e2e["load"]
     return [
-        f"{e2e['rate']:g} transfers/s offered for {load['send_seconds']:.0f} s (open loop) by {E2E_CUSTOMERS} "
-        "customers, each paying the next (a ring of accounts); relay worker "
+        f"{e2e['rate']:g} transfers/s offered for {load['send_seconds']:.0f} s (open loop) "
+        + (f"by one payer (one source account) paying {E2E_CUSTOMERS} payees in turn (payroll)"
+           if e2e.get("payroll") else f"by {E2E_CUSTOMERS} customers, each paying the next (a ring of accounts)")
+        + "; relay worker "
         f"`-Q core,notify,default --concurrency {e2e['concurrency']}` (prefork), one beat, core mock gunicorn "
         "gthread 2 × 8. Latency = "
         "`TransferCompleted.recorded_at − TransferRequested.recorded_at` (database clock).", "",
@@ -556,6 +668,67 @@ def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
     ]
 
 
+def _work_lines(r: dict[str, Any]) -> list[str]:
+    """Database work and peak memory per e2e run."""
+    runs = [(name, r[key]) for name, key in (("ring 100/s", "e2e"), ("ring, sustained rate", "e2e_sustained"),
+                                             ("payroll", "e2e_payroll")) if key in r]
+    lines = ["### Database work and memory of the end-to-end runs", "",
+             "Per completed transfer, from `pg_stat_database` deltas over each run (load, drain and 11 s for the idle "
+             "sessions to report; includes the benchmark's own backlog and latency queries, about one a second):", "",
+             "| run | database | commits | rollbacks | rows inserted | updated | deleted | fetched | returned |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, run in runs:
+        work = (run.get("database_work") or {}).get("per_completed_transfer", {})
+        lines += [f"| {name} ({run['db']['completed']:,} completed) | {db} | **{w['xact_commit']}** | "
+                  f"{w['xact_rollback']} | {w['tup_inserted']} | {w['tup_updated']} | {w['tup_deleted']} | "
+                  f"{w['tup_fetched']} | {w['tup_returned']} |" for db, w in sorted(work.items())]
+    sample = r.get("statements", {})
+    if "per_transfer" in sample:
+        legs = " + ".join(str(leg["statements"]) for leg in sample["legs"])
+        lines += ["", f"Statements in the bank database of one transfer, counted in the benchmark process "
+                  "(`CaptureQueriesContext`, as tests/transfers/services/test_statement_budget.py counts them; "
+                  "pg_stat_statements is not loaded on this server): accept "
+                  f"{sample['accept']} (+1 for the bearer token's session check in the web), legs {legs} "
+                  f"(claim to settle, through `relay.drain`) = **{sample['per_transfer'] + 1}** per transfer."]
+    elif sample:
+        lines += ["", f"Statements of one transfer: not counted ({sample.get('skipped')})."]
+    groups = sorted({label for _, run in runs for label in run.get("peak_memory") or {}})
+    lines += ["", "Peak memory of each process group during each run (sum of the processes' PSS, sampled every "
+              "0.5 s from /proc; postgres and redis are the whole servers):", "",
+              "| group | " + " | ".join(name for name, _ in runs) + " |", "| --- |" + " --- |" * len(runs)]
+    for label in groups:
+        cells = [(run.get("peak_memory") or {}).get(label) for _, run in runs]
+        lines.append(f"| {label} | " + " | ".join(f"{c['peak_mib']:,.0f} MiB ({c['processes']} proc)" if c else "–"
+                                                    for c in cells) + " |")
+    return [*lines, ""]
+
+
+def _scaling_lines(r: dict[str, Any]) -> list[str]:
+    lines = []
+    if relay := r.get("scaling_relay"):
+        lines += ["### Scaling: relay worker processes", "",
+                  f"A backlog of {relay[0]['accepted']:,} transfers (ring of customers) is accepted with no relay "
+                  "running, then one relay worker with c prefork processes (and the beat) drains it. Rate = completed "
+                  "transfers between the first and the last completion (the worker's start-up is not in it); CPU "
+                  "from the worker's readiness until the backlog is gone.", "",
+                  "| processes | completed | completed/s | CPU ms per transfer | CPU cores used (avg) |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {row['concurrency']} | {row['completed']:,} | **{_f(row['rate'])}** | "
+                  + ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_transfer"].items())
+                  + f" | {_cpu_line(row['cpu'])} |" for row in relay]
+        lines.append("")
+    if web := r.get("scaling_web"):
+        lines += ["### Scaling: web workers", "",
+                  f"The web restarted with w gthread workers × {WEB_THREADS} threads; wrk (closed loop, 2 connections "
+                  "per request slot) posts the ring of customers' transfers with no relay running: accepts/s.", "",
+                  "| web workers | connections | accepted/s | p99 (closed loop) | CPU cores used (avg) |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {row['workers']} | {row['connections']} | **{row['rps']:,.0f}** | "
+                  f"{_f(row['latency_ms_closed_loop'].get('p99'))} ms | {_cpu_line(row['cpu'])} |" for row in web]
+        lines.append("")
+    return lines
+
+
 def render(record: dict[str, Any]) -> str:
     r, m = record["results"], record["machine"]
     ours, raw, plain, fixed, e2e = r["max"], r["raw"], r["plain"], r["fixed"], r["e2e"]
@@ -577,12 +750,19 @@ def render(record: dict[str, Any]) -> str:
         f"each, {raw['errors']} errors) | {_cpu_line(raw['cpu'])} |",
         f"| plain Django JSON view (`/bench/ping`, no DB) | wrk closed loop, {WRK_CONNECTIONS} conn, "
         f"{plain['seconds']:.0f} s | **{plain['rps']:,.0f} req/s** | {_cpu_line(plain['cpu'])} |",
+        *([f"| balance GET (`/v1/api/balance?accountId=`, bearer token) | wrk closed loop, {WRK_CONNECTIONS} conn, "
+           f"{bal['seconds']:.0f} s | **{bal['rps']:,.0f} req/s** ({bal['non_2xx']} non-2xx) | "
+           f"{_cpu_line(bal['cpu'])} |"] if (bal := r.get("balance")) else []),
         f"| ours at 50 % of max | fixed rate {fixed['rate']:.0f}/s, {fixed['send_seconds']:.0f} s, open loop | "
         f"p50 **{_f(fixed['latency_ms']['p50'])} ms**, p90 {_f(fixed['latency_ms']['p90'])}, "
         f"p99 **{_f(fixed['latency_ms']['p99'])} ms**, max {_f(fixed['latency_ms']['max'])} "
         f"({fixed['accepted']:,}/{fixed['sent']:,} × 202) | {_cpu_line(fixed['cpu'])} |", "",
         f"Ratios: ours / raw = **{ours['rps'] / raw['rps']:.2f}**, ours / plain view = "
-        f"**{ours['rps'] / plain['rps']:.2f}**. Closed-loop latency of ours at max (wrk, information only): "
+        f"**{ours['rps'] / plain['rps']:.2f}**"
+        + (f", balance GET / plain view = **{r['balance']['rps'] / plain['rps']:.2f}**" if "balance" in r else "")
+        + ". `max` is issue 17's \"accept on one hot source account, 16 clients\": every wrk connection posts "
+        "from the same fresh source account, so each accept waits for that row's lock. "
+        "Closed-loop latency of ours at max (wrk): "
         f"p50 {_f(ours['latency_ms_closed_loop'].get('p50'))} ms, "
         f"p99 {_f(ours['latency_ms_closed_loop'].get('p99'))} ms.",
         "",
@@ -590,6 +770,10 @@ def render(record: dict[str, Any]) -> str:
         *_e2e_lines(e2e),
         *(["#### At the rate the relay sustained in this run (80 % of the 100/s run's completion throughput)", "",
            *_e2e_lines(r["e2e_sustained"])] if "e2e_sustained" in r else []),
+        *(["#### Hot source account: one payer paying many payees (payroll)", "", *_e2e_lines(r["e2e_payroll"])]
+          if "e2e_payroll" in r else []),
+        *_work_lines(r),
+        *_scaling_lines(r),
         "### Targets", "", "| target | measured | |", "| --- | --- | --- |",
         *(f"| {t['name']} | {t['value']} | {'PASS' if t['passed'] else '**MISS**'} |" for t in record["targets"]), "",
     ]
@@ -628,6 +812,7 @@ def main() -> None:
                                              batch_size=OUTBOX_BATCH_SIZE)
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
+           "THROTTLE_READ_RATE": "",
            "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": args.tracing}
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
@@ -668,6 +853,16 @@ def main() -> None:
                                                concurrency=args.e2e_concurrency)
                 print(f"   {json.dumps(results['e2e_sustained']['db'])}", file=sys.stderr)
 
+            print(f"== e2e hot source account (payroll): {args.payroll_rate:g}/s for {args.e2e_seconds:g} s",
+                  file=sys.stderr)
+            environment.machine_quiet_wait()
+            results["e2e_payroll"] = e2e(world, bench, seconds=args.e2e_seconds, rate=args.payroll_rate,
+                                         concurrency=args.e2e_concurrency, payroll=True)
+            print(f"   {json.dumps(results['e2e_payroll']['db'])}", file=sys.stderr)
+            print("== statements of one transfer (counted in this process)", file=sys.stderr)
+            results["statements"] = statements_count(world)
+            print(f"   {json.dumps(results['statements'])}", file=sys.stderr)
+
             print("== accept: max (wrk)", file=sys.stderr)
             environment.machine_quiet_wait()
             results["max"] = world.wrk("max", path="/v1/api/transfer", seconds=args.max_seconds,
@@ -677,6 +872,10 @@ def main() -> None:
             environment.machine_quiet_wait()
             results["plain"] = world.wrk("plain", path="/bench/ping", seconds=args.max_seconds)
             print(f"   {results['plain']['rps']:.0f} req/s", file=sys.stderr)
+            print("== balance GET (wrk)", file=sys.stderr)
+            environment.machine_quiet_wait()
+            results["balance"] = balance_get(world, seconds=args.max_seconds)
+            print(f"   {results['balance']['rps']:.0f} req/s", file=sys.stderr)
             print("== raw psycopg loop", file=sys.stderr)
             environment.machine_quiet_wait()
             results["raw"] = raw_loop(world, transfers=results["max"]["ok"])
@@ -702,6 +901,19 @@ def main() -> None:
                 e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output)
                 profiles["relay"] = {"file": str(output.relative_to(shared_env.REPO_ROOT)), "rate": rate,
                                      **profile_summary(output, watched=RELAY_PROFILE_WATCHED)}
+            if not args.no_scaling:
+                from bench.tx_measures import relay_scaling, web_scaling
+
+                print(f"== scaling: relay worker processes {RELAY_SCALING}, backlog {args.scaling_backlog}",
+                      file=sys.stderr)
+                environment.machine_quiet_wait()
+                results["scaling_relay"] = relay_scaling(world, bench, concurrencies=RELAY_SCALING,
+                                                         backlog=args.scaling_backlog, accept_rate=150.0,
+                                                         db_now=db_now)
+                print(f"== scaling: web workers {WEB_SCALING}", file=sys.stderr)
+                environment.machine_quiet_wait()
+                results["scaling_web"] = web_scaling(world, workers=WEB_SCALING, seconds=args.scaling_web_seconds,
+                                                     threads=WEB_THREADS)
         finally:
             procs.stop_all()
             shared_env.redis_flush(bench_env.broker_url)
