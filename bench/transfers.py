@@ -86,8 +86,8 @@ PROFILE_WATCHED = (
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: short scenarios")
-    parser.add_argument("--max-seconds", type=float, default=15.0, help="closed-loop runs (default 15 s)")
-    parser.add_argument("--e2e-seconds", type=float, default=60.0, help="the 100/s run (default 60 s)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="closed-loop runs (default 15 s, quick 8 s)")
+    parser.add_argument("--e2e-seconds", type=float, default=None, help="the e2e runs (default 60 s, quick 20 s)")
     parser.add_argument("--e2e-concurrency", type=int, default=E2E_WORKER_CONCURRENCY,
                         help=f"relay worker pool processes in the 100/s run (default {E2E_WORKER_CONCURRENCY})")
     parser.add_argument("--payroll-rate", type=float, default=50.0,
@@ -99,16 +99,24 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile of missed targets")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a running bench/relay.py")
+    parser.add_argument("--no-quiet-wait", action="store_true",
+                        help="do not wait (up to 20 s) for an idle machine before each scenario: for smoke runs on a "
+                             "busy shared machine, whose figures are not comparable anyway")
     parser.add_argument("--tracing", choices=("none", "file", "otlp"), default="none",
                         help="TRACING_EXPORTER of every process (default none, as in production without a "
                              "collector): run once with none and once with file to see what tracing costs")
     args = parser.parse_args()
-    backlog = args.scaling_backlog
+    given = {name: getattr(args, name) for name in ("max_seconds", "e2e_seconds", "scaling_backlog")}
+    args.max_seconds, args.e2e_seconds = 15.0, 60.0
     args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 900, 10.0, 600
     if args.quick:
         args.max_seconds, args.e2e_seconds = 8.0, 20.0
         args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 300, 4.0, 150
-    args.scaling_backlog = args.scaling_backlog if backlog is None else backlog
+    for name, value in given.items():  # what the command line says wins over either default
+        if value is not None:
+            setattr(args, name, value)
+    if args.no_quiet_wait:
+        environment.machine_quiet_wait = lambda **_: 0.0
     return args
 
 
@@ -491,6 +499,21 @@ def raw_loop(world: World, *, transfers: int) -> dict[str, Any]:
             "cpu": cpu}
 
 
+def scenario(results: dict[str, Any], name: str, run: Any) -> bool:
+    """Run one of the added scenarios (issue 17); a failure is recorded under results["failed"] and reported, and
+    the run goes on with the others."""
+    try:
+        results[name] = run()
+        return True
+    except Exception as exc:  # noqa: BLE001 - reported in the run's markdown, not swallowed
+        import traceback
+
+        traceback.print_exc()
+        results.setdefault("failed", {})[name] = f"{type(exc).__name__}: {exc}"
+        print(f"   {name} FAILED: {exc}", file=sys.stderr)
+        return False
+
+
 def statements_count(world: World) -> dict[str, Any]:
     """One transfer's statements in the bank database, counted (no relay worker is running now). Skipped when
     rows are still open: the relay's batch would claim them too."""
@@ -644,16 +667,18 @@ def main() -> None:
             print(f"== e2e hot source account (payroll): {args.payroll_rate:g}/s for {args.e2e_seconds:g} s",
                   file=sys.stderr)
             environment.machine_quiet_wait()
-            results["e2e_payroll"] = e2e(world, bench, seconds=args.e2e_seconds, rate=args.payroll_rate,
-                                         concurrency=args.e2e_concurrency, payroll=True)
-            print(f"   {json.dumps(results['e2e_payroll']['db'])}", file=sys.stderr)
+            if scenario(results, "e2e_payroll", lambda: e2e(world, bench, seconds=args.e2e_seconds,
+                                                            rate=args.payroll_rate, concurrency=args.e2e_concurrency,
+                                                            payroll=True)):
+                print(f"   {json.dumps(results['e2e_payroll']['db'])}", file=sys.stderr)
             print("== statements of one transfer (counted in this process)", file=sys.stderr)
-            results["statements"] = statements_count(world)
-            print(f"   {json.dumps(results['statements'])}", file=sys.stderr)
+            if scenario(results, "statements", lambda: statements_count(world)):
+                print(f"   {json.dumps(results['statements'])}", file=sys.stderr)
             print("== raw floor of a whole transfer (psycopg + httpx, one connection)", file=sys.stderr)
             environment.machine_quiet_wait()
-            results["raw_floor"] = raw_floor(world, bench, transfers=args.floor_transfers)
-            print(f"   {json.dumps({k: v for k, v in results['raw_floor'].items() if k != 'cpu'})}", file=sys.stderr)
+            if scenario(results, "raw_floor", lambda: raw_floor(world, bench, transfers=args.floor_transfers)):
+                print(f"   {json.dumps({k: v for k, v in results['raw_floor'].items() if k != 'cpu'})}",
+                      file=sys.stderr)
 
             print("== accept: max (wrk)", file=sys.stderr)
             environment.machine_quiet_wait()
@@ -666,8 +691,8 @@ def main() -> None:
             print(f"   {results['plain']['rps']:.0f} req/s", file=sys.stderr)
             print("== balance GET (wrk)", file=sys.stderr)
             environment.machine_quiet_wait()
-            results["balance"] = balance_get(world, seconds=args.max_seconds)
-            print(f"   {results['balance']['rps']:.0f} req/s", file=sys.stderr)
+            if scenario(results, "balance", lambda: balance_get(world, seconds=args.max_seconds)):
+                print(f"   {results['balance']['rps']:.0f} req/s", file=sys.stderr)
             print("== raw psycopg loop", file=sys.stderr)
             environment.machine_quiet_wait()
             results["raw"] = raw_loop(world, transfers=results["max"]["ok"])
@@ -699,13 +724,14 @@ def main() -> None:
                 print(f"== scaling: relay worker processes {RELAY_SCALING}, backlog {args.scaling_backlog}",
                       file=sys.stderr)
                 environment.machine_quiet_wait()
-                results["scaling_relay"] = relay_scaling(world, bench, concurrencies=RELAY_SCALING,
-                                                         backlog=args.scaling_backlog, accept_rate=150.0,
-                                                         db_now=db_now)
+                scenario(results, "scaling_relay", lambda: relay_scaling(
+                    world, bench, concurrencies=RELAY_SCALING, backlog=args.scaling_backlog, accept_rate=150.0,
+                    db_now=db_now))
                 print(f"== scaling: web workers {WEB_SCALING}", file=sys.stderr)
                 environment.machine_quiet_wait()
-                results["scaling_web"] = web_scaling(world, workers=WEB_SCALING, seconds=args.scaling_web_seconds,
-                                                     threads=WEB_THREADS)
+                scenario(results, "scaling_web", lambda: web_scaling(world, workers=WEB_SCALING,
+                                                                     seconds=args.scaling_web_seconds,
+                                                                     threads=WEB_THREADS))
         finally:
             procs.stop_all()
             shared_env.redis_flush(bench_env.broker_url)

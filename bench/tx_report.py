@@ -281,6 +281,9 @@ def render(record: dict[str, Any]) -> str:
         *_work_lines(r),
         *_floor_lines(r),
         *_scaling_lines(r),
+        *(["**Scenarios that failed in this run:** " + "; ".join(f"`{name}`: {error}" for name, error
+                                                                in r["failed"].items()), ""]
+          if r.get("failed") else []),
         "### Targets", "", "| target | measured | |", "| --- | --- | --- |",
         *(f"| {t['name']} | {t['value']} | {'PASS' if t['passed'] else '**MISS**'} |" for t in record["targets"]), "",
     ]
