@@ -23,7 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.tx_raw_loop import POSITION_SQL_MARK, SENTINEL_TRANSACTION_ID, _encode, _Substitution
+from bench.tx_raw_loop import (
+    POSITION_SQL_MARK,
+    SENTINEL_TRANSACTION_ID,
+    _Substitution,
+    params_encode,
+    params_fresh,
+)
 
 
 def whole_transfer_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -43,15 +49,16 @@ def whole_transfer_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]
     def record(execute, sql_text, params, many, context):
         if many:
             raise RuntimeError("executemany in a transfer: not supported by the raw floor")
-        entry = {"sql": sql_text, "params": [_encode(value) for value in (params or ())],
+        entry = {"sql": sql_text, "params": params_encode(params),
                  "atomic": connection.in_atomic_block}
         steps.append(entry)
         result = execute(sql_text, params, many, context)
-        if POSITION_SQL_MARK in sql_text or "RETURNING" in sql_text:
-            cursor = context["cursor"]
+        cursor = context["cursor"]
+        if (POSITION_SQL_MARK in sql_text or "RETURNING" in sql_text) and cursor.description is not None:
             key = "positions" if POSITION_SQL_MARK in sql_text else "returning"
             entry[key] = [row[0] for row in cursor.fetchall()]
-            cursor.scroll(0, mode="absolute")
+            if entry[key]:  # an INSERT … ON CONFLICT DO NOTHING may return no row: nothing to rewind
+                cursor.scroll(0, mode="absolute")
         return result
 
     real_commit = connection.commit
@@ -77,6 +84,9 @@ def whole_transfer_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]
         legs = 0
         while relay.drain(queue="core", max_batches=1).claimed and legs < 4:
             legs += 1
+    # The drain's last call found nothing to claim: a poll, not part of this transfer's work.
+    last_commit = max(index for index, step in enumerate(steps) if "commit" in step)
+    steps = steps[:last_commit + 1]
     calls = [step for step in steps if "http" in step]
     if len(calls) != 2 or not all(SENTINEL_TRANSACTION_ID in step["http"]["headers"].get("Idempotency-Key", "")
                                   for step in calls):
@@ -138,9 +148,9 @@ def transfer_once(connection: Any, http: Any, capture: dict[str, Any]) -> None:
                 if step["atomic"] and not in_transaction:
                     cursor.execute("BEGIN")
                     in_transaction = True
-                cursor.execute(step["sql"], [substitution.value(value) for value in step["params"]])
+                cursor.execute(step["sql"], params_fresh(substitution, step["params"]))
                 for key in ("positions", "returning"):
-                    if key in step:
+                    if key in step and cursor.description is not None:
                         fresh = [row[0] for row in cursor.fetchall()]
                         if key == "positions":
                             fresh.sort()
