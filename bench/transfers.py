@@ -1,8 +1,10 @@
-"""Transfer route benchmark (issue 7): accept throughput and latency of `POST /v1/api/transfer`, with the raw psycopg
-loop and a plain Django JSON view as limits, and accepted → completed latency of the saga at a fixed rate.
+"""Transfer route benchmark (issues 7 and 17): accept throughput and latency of `POST /v1/api/transfer`, with the raw
+psycopg loop and a plain Django JSON view as limits, accepted → completed latency of the saga at a fixed rate (a ring
+of customers, and one hot payer), the balance GET, database work, memory, the raw floor of a whole transfer and the
+scaling curve.
 
-    .venv/bin/python bench/transfers.py            # full run (about 5 minutes)
-    .venv/bin/python bench/transfers.py --quick    # smoke run (about 2 minutes)
+    .venv/bin/python bench/transfers.py            # full run (about 10 minutes)
+    .venv/bin/python bench/transfers.py --quick    # smoke run (about 4 minutes)
 
 Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (apt-get install wrk). Creates `bench_tx_bank` and
 `bench_tx_core` afresh, uses Redis db 12 (flushed), writes bench/results/transfers-<time>.json and the section
@@ -111,10 +113,11 @@ def arguments() -> argparse.Namespace:
     args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 900, 10.0, 600
     if args.quick:
         args.max_seconds, args.e2e_seconds = 8.0, 20.0
-        args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 300, 4.0, 150
+        args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 200, 3.0, 100
     for name, value in given.items():  # what the command line says wins over either default
         if value is not None:
             setattr(args, name, value)
+    args.payroll_seconds = args.e2e_seconds / 2 if args.quick else args.e2e_seconds
     if args.no_quiet_wait:
         environment.machine_quiet_wait = lambda **_: 0.0
     return args
@@ -672,10 +675,10 @@ def main() -> None:
                                                concurrency=args.e2e_concurrency)
                 print(f"   {json.dumps(results['e2e_sustained']['db'])}", file=sys.stderr)
 
-            print(f"== e2e hot source account (payroll): {args.payroll_rate:g}/s for {args.e2e_seconds:g} s",
+            print(f"== e2e hot source account (payroll): {args.payroll_rate:g}/s for {args.payroll_seconds:g} s",
                   file=sys.stderr)
             environment.machine_quiet_wait()
-            if scenario(results, "e2e_payroll", lambda: e2e(world, bench, seconds=args.e2e_seconds,
+            if scenario(results, "e2e_payroll", lambda: e2e(world, bench, seconds=args.payroll_seconds,
                                                             rate=args.payroll_rate, concurrency=args.e2e_concurrency,
                                                             payroll=True)):
                 print(f"   {json.dumps(results['e2e_payroll']['db'])}", file=sys.stderr)

@@ -194,6 +194,7 @@ def relay_scaling(world: Any, bench: Any, *, concurrencies: tuple[int, ...], bac
         beat = world.procs.start("beat", [str(shared_env.VENV_BIN / "celery"), "-A", "config", "beat",
                                           "--loglevel", "INFO", "--schedule",
                                           str(world.results_dir / "var" / "celerybeat-schedule")])
+        worker = None
         try:
             worker = bench.celery_worker_start(f"relay-c{concurrency}", queue="core,notify,default",
                                                concurrency=concurrency)
@@ -203,7 +204,7 @@ def relay_scaling(world: Any, bench: Any, *, concurrencies: tuple[int, ...], bac
             cpu = meter.stop()
         finally:
             world.procs.stop(beat)
-            if "worker" in locals():
+            if worker is not None:
                 world.procs.stop(worker)
         done = completions_since(since)
         rows.append({"concurrency": concurrency, "accepted": load["accepted"], "open_before": left,
