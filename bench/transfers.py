@@ -726,7 +726,8 @@ def main() -> None:
                 print(f"== profile relay worker (py-spy, 20 s at {rate:g}/s)", file=sys.stderr)
                 from bench.pyspy import profile_summary
                 output = RESULTS_DIR / "profile-transfers-relay.txt"
-                e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output)
+                e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output,
+                    db_stats=False)
                 profiles["relay"] = {"file": str(output.relative_to(shared_env.REPO_ROOT)), "rate": rate,
                                      **profile_summary(output, watched=RELAY_PROFILE_WATCHED)}
             if not args.no_scaling:
