@@ -1,8 +1,10 @@
-"""Transfer route benchmark (issue 7): accept throughput and latency of `POST /v1/api/transfer`, with the raw psycopg
-loop and a plain Django JSON view as limits, and accepted → completed latency of the saga at a fixed rate.
+"""Transfer route benchmark (issues 7 and 17): accept throughput and latency of `POST /v1/api/transfer`, with the raw
+psycopg loop and a plain Django JSON view as limits, accepted → completed latency of the saga at a fixed rate (a ring
+of customers, and one hot payer), the balance GET, database work, memory, the raw floor of a whole transfer and the
+scaling curve.
 
-    .venv/bin/python bench/transfers.py            # full run (about 5 minutes)
-    .venv/bin/python bench/transfers.py --quick    # smoke run (about 2 minutes)
+    .venv/bin/python bench/transfers.py            # full run (about 10 minutes)
+    .venv/bin/python bench/transfers.py --quick    # smoke run (about 4 minutes)
 
 Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (apt-get install wrk). Creates `bench_tx_bank` and
 `bench_tx_core` afresh, uses Redis db 12 (flushed), writes bench/results/transfers-<time>.json and the section
@@ -18,7 +20,6 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # a script in bench/:
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
@@ -42,27 +43,30 @@ from bench.procs import (  # noqa: E402
     children_measure,
     children_results,
 )
+from bench.tx_report import (  # noqa: E402
+    E2E_CUSTOMERS,
+    E2E_RATE,
+    WEB_THREADS,
+    WEB_WORKERS,
+    WRK_CONNECTIONS,
+    backlog_flat,
+    docs_update,
+    evaluate,
+    render,
+)
 from resilience import environment as shared_env  # noqa: E402
 from resilience import run_facts  # noqa: E402
 from resilience.environment import WorldEnvironment  # noqa: E402
 from resilience.processes import Child, Processes  # noqa: E402
 
 RESULTS_DIR = shared_env.REPO_ROOT / "bench" / "results"
-DOCS_PATH = shared_env.REPO_ROOT / "docs" / "performance.md"
-BEGIN_MARK = "<!-- bench/transfers.py: begin generated section (rewritten by every full run) -->"
-END_MARK = "<!-- bench/transfers.py: end generated section -->"
 PYTHON = str(shared_env.VENV_BIN / "python")
-WEB_WORKERS, WEB_THREADS = 2, 4  # the Procfile's web process (gthread, 2 workers × 4 threads): one per core
-WRK_CONNECTIONS = 16  # closed loop: twice the server's 8 request slots, so none idles
 OPEN_LOOP_CONNECTIONS = 32
-E2E_RATE = 100.0
 E2E_WORKER_CONCURRENCY = 2  # one relay pool process per core
 USER, PASSWORD, CUSTOMER = "user001", "password123", "CUST001"
 TARGET = "0017654321"  # the demo payee account (seeded by seed_core): the accept scenarios' target
-# The 100/s run comes from many customers, as a bank's load does: E2E_CUSTOMERS logins, each with its own account,
-# each paying the next one (a ring), so no account row is shared by more than two transfers' steps at a time.
-E2E_CUSTOMERS = 50
-TARGETS = {"accept_ratio_raw": 0.30, "accept_p99_ms": 20.0, "e2e_p50_ms": 50.0, "e2e_p99_ms": 250.0}
+RELAY_SCALING = (1, 2, 4, 8)  # relay worker prefork processes in the scaling curve
+WEB_SCALING = (2, 4, 8)  # web gthread workers (× WEB_THREADS) in the scaling curve
 RELAY_PROFILE_WATCHED = (
     *relay_report.PROFILE_WATCHED, "outbox/relay.py:start", "outbox/relay.py:drain",
     "transfers/services/legs.py:transfer_leg_start", "transfers/services/legs.py:transfer_withdrawal_record",
@@ -84,20 +88,38 @@ PROFILE_WATCHED = (
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: short scenarios")
-    parser.add_argument("--max-seconds", type=float, default=15.0, help="closed-loop runs (default 15 s)")
-    parser.add_argument("--e2e-seconds", type=float, default=60.0, help="the 100/s run (default 60 s)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="closed-loop runs (default 15 s, quick 8 s)")
+    parser.add_argument("--e2e-seconds", type=float, default=None, help="the e2e runs (default 60 s, quick 20 s)")
     parser.add_argument("--e2e-concurrency", type=int, default=E2E_WORKER_CONCURRENCY,
                         help=f"relay worker pool processes in the 100/s run (default {E2E_WORKER_CONCURRENCY})")
+    parser.add_argument("--payroll-rate", type=float, default=50.0,
+                        help="offered rate of the hot-source-account (payroll) run (default: its goal, 50/s)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling curve (relay and web workers)")
+    parser.add_argument("--scaling-backlog", type=int, default=None,
+                        help="transfers each relay worker size drains in the scaling curve (default 900, quick 300)")
     parser.add_argument("--redis-db", type=int, default=12, help="the Redis db the benchmark owns (flushed)")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile of missed targets")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a running bench/relay.py")
+    parser.add_argument("--no-quiet-wait", action="store_true",
+                        help="do not wait (up to 20 s) for an idle machine before each scenario: for smoke runs on a "
+                             "busy shared machine, whose figures are not comparable anyway")
     parser.add_argument("--tracing", choices=("none", "file", "otlp"), default="none",
                         help="TRACING_EXPORTER of every process (default none, as in production without a "
                              "collector): run once with none and once with file to see what tracing costs")
     args = parser.parse_args()
+    given = {name: getattr(args, name) for name in ("max_seconds", "e2e_seconds", "scaling_backlog")}
+    args.max_seconds, args.e2e_seconds = 15.0, 60.0
+    args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 900, 10.0, 600
     if args.quick:
         args.max_seconds, args.e2e_seconds = 8.0, 20.0
+        args.scaling_backlog, args.scaling_web_seconds, args.floor_transfers = 200, 3.0, 100
+    for name, value in given.items():  # what the command line says wins over either default
+        if value is not None:
+            setattr(args, name, value)
+    args.payroll_seconds = args.e2e_seconds / 2 if args.quick else args.e2e_seconds
+    if args.no_quiet_wait:
+        environment.machine_quiet_wait = lambda **_: 0.0
     return args
 
 
@@ -129,6 +151,8 @@ class World:
         self.procs, self.env, self.bench_env = procs, env, bench_env
         self.web_port = shared_env.free_port()
         self.web: Child | None = None
+        self.web_workers = WEB_WORKERS
+        self.results_dir = RESULTS_DIR
         self.token = ""
         self.accounts: dict[str, str] = {}
         self.e2e_accounts: list[str] = []
@@ -152,12 +176,18 @@ class World:
             time.sleep(0.2)
         raise RuntimeError(f"{child.name} did not answer {url}:\n{child.log_tail()}")
 
-    def web_start(self) -> None:
+    def web_start(self, workers: int = WEB_WORKERS) -> None:
+        self.web_workers = workers
         self.web = self.procs.start("web", [
             str(shared_env.VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
-            "--worker-class", "gthread", "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
+            "--worker-class", "gthread", "--workers", str(workers), "--threads", str(WEB_THREADS),
             "--log-level", "warning"])
         self.http_wait(f"{self.web_url}/bench/ping", self.web)
+
+    def web_restart(self, *, workers: int) -> None:
+        if self.web is not None:
+            self.procs.stop(self.web)
+        self.web_start(workers)
 
     def bank_seed(self) -> None:
         """Logins, and read-model rows synced from core: the demo pair, plus one fresh CUST001 account per
@@ -169,9 +199,10 @@ class World:
         user_seed_demo(staff_secret=secrets.token_urlsafe(16))
         from auth_app.services import user_register
 
-        fresh = environment.core_accounts_create(4 + E2E_CUSTOMERS)
-        self.accounts = {"warmup": fresh[0], "max": fresh[1], "fixed": fresh[2], "raw": fresh[3]}
-        self.e2e_accounts = fresh[4:]
+        fresh = environment.core_accounts_create(7 + E2E_CUSTOMERS)
+        self.accounts = {"warmup": fresh[0], "max": fresh[1], "fixed": fresh[2], "raw": fresh[3],
+                         "payroll": fresh[4], "sample": fresh[5], "floor": fresh[6]}
+        self.e2e_accounts = fresh[7:]
         account_balance_open(account_id=TARGET, customer_id="CUST002")
         for account_id in self.accounts.values():
             account_balance_open(account_id=account_id, customer_id=CUSTOMER)
@@ -201,15 +232,29 @@ class World:
             response.raise_for_status()
             self.e2e_tokens.append(response.json()["token"])
 
-    def e2e_requests_file(self) -> Path:
+    def e2e_request_entries(self) -> list[dict[str, Any]]:
         """The 100/s run's requests: customer i pays 1 yen to customer i+1 (a ring), with customer i's token."""
         accounts, count = self.e2e_accounts, len(self.e2e_accounts)
-        entries = [{"headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                    "body": json.dumps({"sourceAccountId": accounts[index],
-                                        "targetAccountId": accounts[(index + 1) % count], "amount": 1,
-                                        "description": "bench"})}
-                   for index, token in enumerate(self.e2e_tokens)]
+        return [{"headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                 "body": json.dumps({"sourceAccountId": accounts[index],
+                                     "targetAccountId": accounts[(index + 1) % count], "amount": 1,
+                                     "description": "bench"})}
+                for index, token in enumerate(self.e2e_tokens)]
+
+    def e2e_requests_file(self) -> Path:
         path = RESULTS_DIR / "e2e-requests.json"
+        path.write_text(json.dumps(self.e2e_request_entries()))
+        return path
+
+    def payroll_requests_file(self) -> Path:
+        """The hot-source run's requests: one payer (user001's `payroll` account, one token) pays 1 yen to each of
+        the 50 customers in turn, as a payroll run does."""
+        headers = self.headers()
+        entries = [{"headers": headers, "body": json.dumps({"sourceAccountId": self.accounts["payroll"],
+                                                            "targetAccountId": payee, "amount": 1,
+                                                            "description": "bench payroll"})}
+                   for payee in self.e2e_accounts]
+        path = RESULTS_DIR / "payroll-requests.json"
         path.write_text(json.dumps(entries))
         return path
 
@@ -223,10 +268,14 @@ class World:
     # --- load -------------------------------------------------------------------------------------------
 
     def wrk(self, name: str, *, path: str, seconds: float, source: str | None = None,
-            connections: int = WRK_CONNECTIONS, extra_roots: dict[str, list[int]] | None = None) -> dict[str, Any]:
-        """Closed loop: wrk, 1 thread, `connections` connections; POST a transfer when `source` is given."""
+            connections: int = WRK_CONNECTIONS, extra_roots: dict[str, list[int]] | None = None,
+            script: Path | None = None) -> dict[str, Any]:
+        """Closed loop: wrk, 1 thread, `connections` connections; POST a transfer when `source` is given, or run
+        the Lua `script`."""
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-        if source is not None:
+        if script is not None:
+            argv += ["-s", str(script)]
+        elif source is not None:
             script = RESULTS_DIR / f"wrk-{name}.lua"
             headers = "".join(f'wrk.headers["{key}"] = "{value}"\n' for key, value in self.headers().items())
             script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(self.transfer_body(source))}\n{headers}')
@@ -352,9 +401,16 @@ def e2e_latencies(*, sources: list[str], since: dt.datetime) -> dict[str, Any]:
 
 
 def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: float = E2E_RATE,
-        drain_timeout: float = 120.0, profile_to: Path | None = None) -> dict[str, Any]:
-    """The saga at `rate` transfers/s for `seconds`: web + relay worker + beat + core mock."""
+        drain_timeout: float = 120.0, profile_to: Path | None = None, payroll: bool = False,
+        db_stats: bool = True) -> dict[str, Any]:
+    """The saga at `rate` transfers/s for `seconds`: web + relay worker + beat + core mock. The ring of 50
+    customers, or with `payroll` one payer paying the 50 in turn (a hot source account). Peak memory of each
+    process group is sampled throughout; with `db_stats`, pg_stat_database deltas of both databases."""
     from bench.pyspy import pyspy_record
+    from bench.tx_measures import PG_STATS_FLUSH_SECONDS, MemorySampler, pg_database_stats
+
+    requests_file = world.payroll_requests_file() if payroll else world.e2e_requests_file()
+    sources = [world.accounts["payroll"]] if payroll else world.e2e_accounts
 
     worker = bench.celery_worker_start("relay-worker", queue="core,notify,default",
                                        concurrency=concurrency)
@@ -363,13 +419,21 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
     try:
         time.sleep(3.0)
         drained_before = wait_drained(90)
+        if db_stats:
+            # The worker's sessions report within a second; an idle web session's last second may still be
+            # unreported (small next to a run: the "after" snapshot waits the whole 10 s).
+            time.sleep(1.5)
+            stats_before = pg_database_stats()
         since = db_now()
         sampler = BacklogSampler()
         sampler.start()
+        memory = MemorySampler({"web": [world.web.pid], "relay worker": [worker.pid], "beat": [beat.pid],
+                                "core mock": [bench.core_mock.pid]})
+        memory.start()
         from contextlib import nullcontext
         profiling = pyspy_record(world.procs, pid=worker.pid, output=profile_to) if profile_to else nullcontext()
         with profiling:
-            load = world.open_loop("e2e", source=None, requests_file=world.e2e_requests_file(), rate=rate,
+            load = world.open_loop("e2e", source=None, requests_file=requests_file, rate=rate,
                                    seconds=seconds,
                                    extra_roots={"relay worker": [worker.pid], "beat": [beat.pid],
                                                 "core mock": [bench.core_mock.pid]})
@@ -379,9 +443,17 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
                 time.sleep(0.2)
             drained_at = time.monotonic() - sampler.started_at
         samples = sampler.stop()
+        peak_memory = memory.stop()
     finally:
         world.procs.stop(beat)
         world.procs.stop(worker)
+    db = e2e_latencies(sources=sources, since=since)
+    database_work = None
+    if db_stats:
+        time.sleep(PG_STATS_FLUSH_SECONDS)  # idle web and core-mock sessions report after 10 s
+        from bench.tx_measures import pg_per_transfer
+        database_work = {"completed": db["completed"],
+                         "per_completed_transfer": pg_per_transfer(stats_before, pg_database_stats(), db["completed"])}
     during = [(t, v) for t, v in samples if t <= load_end]
     second_half = [(t, v) for t, v in during if t >= load_end / 2]
     values = [v for _, v in during]
@@ -389,16 +461,9 @@ def e2e(world: World, bench: Any, *, seconds: float, concurrency: int, rate: flo
                "during_last": values[-1] if values else 0, "second_half_slope_per_s": round(_slope(second_half), 2),
                "drain_after_load_s": round(drained_at - load_end, 2), "left_open": environment.outbox_open_count(),
                "open_before": drained_before}
-    return {"load": load, "db": e2e_latencies(sources=world.e2e_accounts, since=since), "backlog": backlog,
-            "concurrency": concurrency, "rate": rate}
+    return {"load": load, "db": db, "backlog": backlog, "concurrency": concurrency, "rate": rate,
+            "payroll": payroll, "peak_memory": peak_memory, "database_work": database_work}
 
-
-def backlog_flat(run: dict[str, Any]) -> bool:
-    """The relay kept up: backlog slope < 2 rows/s over the load's second half, never above 2 s of arrivals,
-    every transfer completed."""
-    backlog = run["backlog"]
-    return (backlog["second_half_slope_per_s"] < 2.0 and backlog["during_max"] <= 2 * run["rate"]
-            and run["db"]["not_completed"] == 0)
 
 
 def sustained_rate(run: dict[str, Any]) -> float:
@@ -435,6 +500,79 @@ def raw_loop(world: World, *, transfers: int) -> dict[str, Any]:
     return {"transfers": done, "errors": sum(r["errors"] for r in reports), "seconds": seconds,
             "rps": done / seconds, "connections": WEB_WORKERS * WEB_THREADS, "statements": len(capture["statements"]),
             "cpu": cpu}
+
+
+def core_open_count() -> int:
+    """Open rows of the core queue: the ones an in-process `relay.drain(queue="core")` would claim (the notify
+    queue's mails of the e2e runs stay open, as no worker runs now)."""
+    from outbox.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(queue="core", status__in=("pending", "processing")).count()
+
+
+def scenario(results: dict[str, Any], name: str, run: Any) -> bool:
+    """Run one of the added scenarios (issue 17); a failure is recorded under results["failed"] and reported, and
+    the run goes on with the others."""
+    try:
+        results[name] = run()
+        return True
+    except Exception as exc:  # noqa: BLE001 - reported in the run's markdown, not swallowed
+        import traceback
+
+        traceback.print_exc()
+        results.setdefault("failed", {})[name] = f"{type(exc).__name__}: {exc}"
+        print(f"   {name} FAILED: {exc}", file=sys.stderr)
+        return False
+
+
+def statements_count(world: World) -> dict[str, Any]:
+    """One transfer's statements in the bank database, counted (no relay worker is running now). Skipped when
+    rows are still open: the relay's batch would claim them too."""
+    from django.contrib.auth import get_user_model
+
+    from bench.tx_measures import statements_sample
+
+    if (left := core_open_count()) > 0:
+        return {"skipped": f"{left} rows of the core queue still open"}
+    user = get_user_model().objects.get(username=USER)
+    return statements_sample(user=user, body=json.loads(world.transfer_body(world.accounts["sample"])))
+
+
+def raw_floor(world: World, bench: Any, *, transfers: int) -> dict[str, Any]:
+    """bench/tx_raw_floor.py: `transfers` whole transfers (accept, both legs, both core calls) replayed by one
+    psycopg connection and one httpx client; CPU per transfer of the loop, the core mock, PostgreSQL and Redis.
+    Skipped when outbox rows are still open (the captured claim would take them)."""
+    from django.contrib.auth import get_user_model
+
+    from bench.tx_raw_floor import whole_transfer_capture
+
+    if (left := core_open_count()) > 0:
+        return {"skipped": f"{left} rows of the core queue still open"}
+    user = get_user_model().objects.get(username=USER)
+    capture = whole_transfer_capture(user=user, body=json.loads(world.transfer_body(world.accounts["floor"])))
+    path = RESULTS_DIR / "raw-floor-capture.json"
+    path.write_text(json.dumps(capture))
+    child = world.procs.start("raw-floor", [PYTHON, "-m", "bench.tx_raw_floor", world.bench_env.bank_dsn, str(path),
+                                            str(transfers)], piped=True)
+    reports, cpu = children_measure(world.procs, [child], timeout=600,
+                                    roots={"raw floor": [child.pid], "core mock": [bench.core_mock.pid]})
+    done = reports[0]["done"]
+    per = {label: round(cpu[label] * 1000 / done, 2) for label in ("raw floor", "core mock", "postgres", "redis")
+           if done and label in cpu}
+    return {"transfers": done, "errors": reports[0]["errors"], "seconds": reports[0]["seconds"],
+            "legs": capture["legs"], "statements": capture["statements"], "cpu": cpu,
+            "cpu_ms_per_transfer": {**per, "total": round(sum(per.values()), 2)}}
+
+
+def balance_get(world: World, *, seconds: float) -> dict[str, Any]:
+    """wrk closed loop (WRK_CONNECTIONS) on `GET /v1/api/balance?accountId=` of user001's warm-up account (a few
+    postings), with user001's bearer token."""
+    from bench.tx_measures import wrk_script_requests
+
+    path = f"/v1/api/balance?accountId={world.accounts['warmup']}"
+    script = wrk_script_requests(RESULTS_DIR / "wrk-balance.lua", method="GET", url_path=path,
+                                 entries=[{"headers": {"Authorization": f"Bearer {world.token}"}}])
+    return world.wrk("balance", path=path, seconds=seconds, script=script)
 
 
 def web_profile(world: World, *, seconds: float, output: Path) -> dict[str, Any]:
@@ -479,138 +617,6 @@ def collapsed_summary(path: Path, top: int = 10) -> dict[str, Any]:
             "inclusive_pct": share(inclusive), "top_own_pct": share(own, top)}
 
 
-# --- report ------------------------------------------------------------------------------------------------
-
-
-def _f(value: float | None, digits: int = 1) -> str:
-    if value == float("inf"):
-        return "not completed"
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def _cpu_line(cpu: dict[str, float]) -> str:
-    wall = max(cpu.get("wall_s", 0), 0.01)
-    parts = [f"{label} {cpu[label] / wall:.2f}" for label in cpu
-             if label not in ("machine_busy_pct", "wall_s") and cpu[label] / wall >= 0.01]
-    return ", ".join(parts) + f" (busy {cpu['machine_busy_pct']} %)"
-
-
-BENCH_GROUPS = ("web", "relay worker", "core mock", "postgres", "redis", "beat")
-
-
-def cpu_per_transfer(run: dict[str, Any]) -> dict[str, float]:
-    """CPU milliseconds per completed transfer of each process group during the load, for a run whose backlog
-    stayed flat (its work was done inside the measured window), plus `total` and the cores 100/s would need."""
-    cpu, completed = run["load"]["cpu"], run["db"]["completed"]
-    per = {label: cpu[label] * 1000 / completed for label in BENCH_GROUPS if label in cpu and completed}
-    total = sum(per.values())
-    return {**per, "total": total, "cores_at_100_per_s": total * E2E_RATE / 1000}
-
-
-def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    ours, raw = results["max"]["rps"], results["raw"]["rps"]
-    p99 = results["fixed"]["latency_ms"]["p99"]
-    e2e = results["e2e"]
-    lat, backlog = e2e["db"]["latency_ms"], e2e["backlog"]
-    flat = backlog_flat(e2e)
-    return [
-        {"name": "accept: ours / raw psycopg loop ≥ 0.30", "value": f"{ours / raw:.2f}",
-         "passed": ours / raw >= TARGETS["accept_ratio_raw"], "profile": "web"},
-        {"name": "accept: p99 ≤ 20 ms at 50 % of max", "value": f"{_f(p99)} ms",
-         "passed": p99 is not None and p99 <= TARGETS["accept_p99_ms"], "profile": "web"},
-        {"name": "accepted → completed p50 ≤ 50 ms at 100/s", "value": f"{_f(lat['p50'])} ms",
-         "passed": lat["p50"] is not None and lat["p50"] <= TARGETS["e2e_p50_ms"], "profile": "relay"},
-        {"name": "accepted → completed p99 ≤ 250 ms at 100/s", "value": f"{_f(lat['p99'])} ms",
-         "passed": lat["p99"] is not None and lat["p99"] <= TARGETS["e2e_p99_ms"], "profile": "relay"},
-        {"name": "backlog flat at 100/s (2nd-half slope < 2 rows/s, max ≤ 200 open rows, all completed)",
-         "value": f"slope {backlog['second_half_slope_per_s']}/s, max {backlog['during_max']}",
-         "passed": flat, "profile": "relay"},
-    ]
-
-
-def _e2e_lines(e2e: dict[str, Any]) -> list[str]:
-    backlog, load = e2e["backlog"], e2e["load"]
-    return [
-        f"{e2e['rate']:g} transfers/s offered for {load['send_seconds']:.0f} s (open loop) by {E2E_CUSTOMERS} "
-        "customers, each paying the next (a ring of accounts); relay worker "
-        f"`-Q core,notify,default --concurrency {e2e['concurrency']}` (prefork), one beat, core mock gunicorn "
-        "gthread 2 × 8. Latency = "
-        "`TransferCompleted.recorded_at − TransferRequested.recorded_at` (database clock).", "",
-        "| accepted | achieved rate | completed | p50 | p95 | p99 | max |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| {e2e['db']['accepted']:,} | {_f(e2e['db']['accepted_rate'])}/s | {e2e['db']['completed']:,} | "
-        f"**{_f(e2e['db']['latency_ms']['p50'])} ms** | {_f(e2e['db']['latency_ms']['p95'])} ms | "
-        f"**{_f(e2e['db']['latency_ms']['p99'])} ms** | {_f(e2e['db']['latency_ms']['max'])} ms |", "",
-        f"Backlog (open outbox rows, sampled each second during the load): min {backlog['during_min']}, "
-        f"max {backlog['during_max']}, last {backlog['during_last']}; slope over the second half "
-        f"{backlog['second_half_slope_per_s']} rows/s ({'flat' if backlog_flat(e2e) else 'not flat'}); drained "
-        f"{backlog['drain_after_load_s']} s after the load stopped. Accept latency during this run (client, from "
-        f"intended send time): p50 {_f(load['latency_ms']['p50'])} ms, p99 {_f(load['latency_ms']['p99'])} ms. CPU: "
-        f"{_cpu_line(load['cpu'])}.", "",
-        *(["CPU per completed transfer (this run kept up, so its work fell inside the measured window): "
-           + ", ".join(f"{label} {ms:.1f} ms" for label, ms in per.items()
-                       if label not in ("total", "cores_at_100_per_s"))
-           + f"; total **{per['total']:.1f} ms**, so {E2E_RATE:g} transfers/s need about "
-           f"**{per['cores_at_100_per_s']:.1f} cores** of this machine's {os.cpu_count()}.", ""]
-          if backlog_flat(e2e) and (per := cpu_per_transfer(e2e)) else []),
-    ]
-
-
-def render(record: dict[str, Any]) -> str:
-    r, m = record["results"], record["machine"]
-    ours, raw, plain, fixed, e2e = r["max"], r["raw"], r["plain"], r["fixed"], r["e2e"]
-    lines = [
-        BEGIN_MARK, "",
-        f"Run {record['started_at']} · commit `{record['commit']}` · {m['nproc']} × {m['cpu_model']}, "
-        f"{m['ram_gib']} GiB RAM · Python {m['python']}, PostgreSQL {m['postgres']}, Redis {m['redis']} · "
-        f"{'quick' if record['quick'] else 'full'} run, {record['duration_s']} s.", "",
-        f"Web: gunicorn gthread {WEB_WORKERS} workers × {WEB_THREADS} threads (the Procfile's), "
-        "`bench.settings_transfers` "
-        "(production settings; write/login throttles off, `TRANSFER_DAILY_LIMIT` = 10¹² yen), no "
-        "Idempotency-Key, 1 yen per transfer, each accept scenario on its own fresh source account.", "",
-        "### Accept (`POST /v1/api/transfer` → 202)", "",
-        "| what | load | result | CPU cores used (avg) |", "| --- | --- | --- | --- |",
-        f"| **ours**: transfer route, max | wrk closed loop, {WRK_CONNECTIONS} conn, {ours['seconds']:.0f} s | "
-        f"**{ours['rps']:,.0f} req/s** ({ours['ok']:,} × 202, {ours['non_2xx']} other) | {_cpu_line(ours['cpu'])} |",
-        f"| raw psycopg loop, same statements | {raw['connections']} connections ({WEB_WORKERS} proc × {WEB_THREADS} "
-        f"threads), {raw['transfers']:,} transfers | **{raw['rps']:,.0f} transfers/s** ({raw['statements']} statements "
-        f"each, {raw['errors']} errors) | {_cpu_line(raw['cpu'])} |",
-        f"| plain Django JSON view (`/bench/ping`, no DB) | wrk closed loop, {WRK_CONNECTIONS} conn, "
-        f"{plain['seconds']:.0f} s | **{plain['rps']:,.0f} req/s** | {_cpu_line(plain['cpu'])} |",
-        f"| ours at 50 % of max | fixed rate {fixed['rate']:.0f}/s, {fixed['send_seconds']:.0f} s, open loop | "
-        f"p50 **{_f(fixed['latency_ms']['p50'])} ms**, p90 {_f(fixed['latency_ms']['p90'])}, "
-        f"p99 **{_f(fixed['latency_ms']['p99'])} ms**, max {_f(fixed['latency_ms']['max'])} "
-        f"({fixed['accepted']:,}/{fixed['sent']:,} × 202) | {_cpu_line(fixed['cpu'])} |", "",
-        f"Ratios: ours / raw = **{ours['rps'] / raw['rps']:.2f}**, ours / plain view = "
-        f"**{ours['rps'] / plain['rps']:.2f}**. Closed-loop latency of ours at max (wrk, information only): "
-        f"p50 {_f(ours['latency_ms_closed_loop'].get('p50'))} ms, "
-        f"p99 {_f(ours['latency_ms_closed_loop'].get('p99'))} ms.",
-        "",
-        "### Accepted → completed (saga through the outbox relay and the core mock)", "",
-        *_e2e_lines(e2e),
-        *(["#### At the rate the relay sustained in this run (80 % of the 100/s run's completion throughput)", "",
-           *_e2e_lines(r["e2e_sustained"])] if "e2e_sustained" in r else []),
-        "### Targets", "", "| target | measured | |", "| --- | --- | --- |",
-        *(f"| {t['name']} | {t['value']} | {'PASS' if t['passed'] else '**MISS**'} |" for t in record["targets"]), "",
-    ]
-    for name, profile in record["profiles"].items():
-        lines += [f"Profile `{name}` (py-spy, {profile.get('samples', 0)} samples, `{profile.get('file', '')}`): "
-                  "inclusive " + ", ".join(f"`{k}` {v} %" for k, v in profile.get("inclusive_pct", {}).items())
-                  + "; top own " + ", ".join(f"`{k}` {v} %" for k, v in profile.get("top_own_pct", {}).items()), ""]
-    return "\n".join([*lines, END_MARK]).replace("not completed ms", "not completed")
-
-
-def docs_update(markdown: str) -> None:
-    text = DOCS_PATH.read_text()
-    if BEGIN_MARK in text and END_MARK in text:
-        before, rest = text.split(BEGIN_MARK, 1)
-        text = before + markdown + rest.split(END_MARK, 1)[1]
-    else:
-        text = (text.rstrip("\n") + "\n\n## Transfers (bench/transfers.py)\n\nHow to run it and what exactly is "
-                "measured: [bench/README.md](../bench/README.md#transfers-benchtransferspy).\n\n" + markdown + "\n")
-    DOCS_PATH.write_text(text)
-
-
 # --- main --------------------------------------------------------------------------------------------------
 
 
@@ -628,6 +634,7 @@ def main() -> None:
                                              batch_size=OUTBOX_BATCH_SIZE)
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
+           "THROTTLE_READ_RATE": "",
            "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": args.tracing}
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
@@ -668,6 +675,34 @@ def main() -> None:
                                                concurrency=args.e2e_concurrency)
                 print(f"   {json.dumps(results['e2e_sustained']['db'])}", file=sys.stderr)
 
+            print(f"== e2e hot source account (payroll): {args.payroll_rate:g}/s for {args.payroll_seconds:g} s",
+                  file=sys.stderr)
+            environment.machine_quiet_wait()
+            if scenario(results, "e2e_payroll", lambda: e2e(world, bench, seconds=args.payroll_seconds,
+                                                            rate=args.payroll_rate, concurrency=args.e2e_concurrency,
+                                                            payroll=True)):
+                print(f"   {json.dumps(results['e2e_payroll']['db'])}", file=sys.stderr)
+            print("== statements of one transfer (counted in this process)", file=sys.stderr)
+            if scenario(results, "statements", lambda: statements_count(world)):
+                print(f"   {json.dumps(results['statements'])}", file=sys.stderr)
+            print("== raw floor of a whole transfer (psycopg + httpx, one connection)", file=sys.stderr)
+            environment.machine_quiet_wait()
+            if scenario(results, "raw_floor", lambda: raw_floor(world, bench, transfers=args.floor_transfers)):
+                print(f"   {json.dumps({k: v for k, v in results['raw_floor'].items() if k != 'cpu'})}",
+                      file=sys.stderr)
+
+            # The relay's scaling curve runs here, while no accept scenario has left rows for the relay: each pool
+            # size drains its own backlog only. The web's curve comes last: it leaves its accepted transfers behind.
+            if not args.no_scaling:
+                from bench.tx_measures import relay_scaling
+
+                print(f"== scaling: relay worker processes {RELAY_SCALING}, backlog {args.scaling_backlog}",
+                      file=sys.stderr)
+                environment.machine_quiet_wait()
+                scenario(results, "scaling_relay", lambda: relay_scaling(
+                    world, bench, concurrencies=RELAY_SCALING, backlog=args.scaling_backlog, accept_rate=150.0,
+                    db_now=db_now))
+
             print("== accept: max (wrk)", file=sys.stderr)
             environment.machine_quiet_wait()
             results["max"] = world.wrk("max", path="/v1/api/transfer", seconds=args.max_seconds,
@@ -677,6 +712,10 @@ def main() -> None:
             environment.machine_quiet_wait()
             results["plain"] = world.wrk("plain", path="/bench/ping", seconds=args.max_seconds)
             print(f"   {results['plain']['rps']:.0f} req/s", file=sys.stderr)
+            print("== balance GET (wrk)", file=sys.stderr)
+            environment.machine_quiet_wait()
+            if scenario(results, "balance", lambda: balance_get(world, seconds=args.max_seconds)):
+                print(f"   {results['balance']['rps']:.0f} req/s", file=sys.stderr)
             print("== raw psycopg loop", file=sys.stderr)
             environment.machine_quiet_wait()
             results["raw"] = raw_loop(world, transfers=results["max"]["ok"])
@@ -699,9 +738,18 @@ def main() -> None:
                 print(f"== profile relay worker (py-spy, 20 s at {rate:g}/s)", file=sys.stderr)
                 from bench.pyspy import profile_summary
                 output = RESULTS_DIR / "profile-transfers-relay.txt"
-                e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output)
+                e2e(world, bench, seconds=20, rate=rate, concurrency=args.e2e_concurrency, profile_to=output,
+                    db_stats=False)
                 profiles["relay"] = {"file": str(output.relative_to(shared_env.REPO_ROOT)), "rate": rate,
                                      **profile_summary(output, watched=RELAY_PROFILE_WATCHED)}
+            if not args.no_scaling:
+                from bench.tx_measures import web_scaling
+
+                print(f"== scaling: web workers {WEB_SCALING}", file=sys.stderr)
+                environment.machine_quiet_wait()
+                scenario(results, "scaling_web", lambda: web_scaling(world, workers=WEB_SCALING,
+                                                                     seconds=args.scaling_web_seconds,
+                                                                     threads=WEB_THREADS))
         finally:
             procs.stop_all()
             shared_env.redis_flush(bench_env.broker_url)

@@ -49,6 +49,25 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"parameter of type {type(value).__name__} not supported by the raw loop: {value!r}")
 
 
+def params_encode(params: Any) -> Any:
+    """A statement's parameters for the child: a list, or {"__named__": {...}} for `%(name)s` placeholders
+    (the event store's one-statement append binds by name)."""
+    if isinstance(params, dict):
+        return {"__named__": {key: _encode(value) for key, value in params.items()}}
+    return [_encode(value) for value in (params or ())]
+
+
+def params_fresh(substitution: Any, encoded: Any) -> Any:
+    """The parameters of one replayed statement, with the transfer's fresh values."""
+    if isinstance(encoded, dict):
+        fresh = {key: substitution.value(value) for key, value in encoded["__named__"].items()}
+        if "event_ids" in fresh:  # the append's event ids travel as text: each captured one gets its own fresh one
+            fresh["event_ids"] = [str(substitution.uuids.setdefault(str(value), uuid.uuid4()))
+                                  for value in fresh["event_ids"]]
+        return fresh
+    return [substitution.value(value) for value in encoded]
+
+
 def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Run one real `transfer_request(user, body)` (parent side, Django set up) and return its statements as
     [{sql, params}] (with the positions and ids the database gave)."""
@@ -66,7 +85,7 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     def record(execute, sql_text, params, many, context):
         if many:
             raise RuntimeError("executemany in transfer_request: not supported by the raw loop")
-        entry = {"sql": sql_text, "params": [_encode(value) for value in (params or ())]}
+        entry = {"sql": sql_text, "params": params_encode(params)}
         captured.append(entry)
         result = execute(sql_text, params, many, context)
         if POSITION_SQL_MARK in sql_text:
@@ -78,7 +97,8 @@ def statements_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
             # own. The client-side cursor holds every row, so scrolling back leaves Django's fetch intact.
             cursor = context["cursor"]
             entry["returning"] = [row[0] for row in cursor.fetchall()]
-            cursor.scroll(0, mode="absolute")
+            if entry["returning"]:  # an INSERT … ON CONFLICT DO NOTHING may return no row: nothing to rewind
+                cursor.scroll(0, mode="absolute")
         return result
 
     with mock.patch.object(transfer_request_module.secrets, "token_hex", return_value=SENTINEL_TRANSACTION_ID), \
@@ -137,7 +157,7 @@ def transfer_once(connection: Any, capture: dict[str, Any]) -> None:
     substitution = _Substitution()
     with connection.transaction(), connection.cursor() as cursor:
         for statement in capture["statements"]:
-            cursor.execute(statement["sql"], [substitution.value(value) for value in statement["params"]])
+            cursor.execute(statement["sql"], params_fresh(substitution, statement["params"]))
             if "positions" in statement:
                 new_positions = sorted(row[0] for row in cursor.fetchall())
                 substitution.positions.update(zip(statement["positions"], new_positions, strict=False))
