@@ -25,11 +25,13 @@ from typing import Any
 
 from bench.tx_raw_loop import (
     POSITION_SQL_MARK,
-    SENTINEL_TRANSACTION_ID,
     _Substitution,
     params_encode,
     params_fresh,
 )
+
+# Not the accept loop's sentinel: both captures commit a real transfer in the same run, and the outbox key is unique.
+SENTINEL_TRANSACTION_ID = "feedbeeffeedbeeffeedbeeffeedbeef"
 
 
 def whole_transfer_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
