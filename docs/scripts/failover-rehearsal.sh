@@ -225,7 +225,7 @@ done_step
 step "9. stuck detector, replay, check_invariants"
 pyshell '
 from outbox.tasks import stuck_detector
-from outbox.checks import stuck_items_list
+from outbox.invariants import stuck_items_list
 print("stuck_detector lagging:", stuck_detector())
 print("stuck items:", len(stuck_items_list()))
 '
@@ -280,7 +280,8 @@ grep -E "recovery stopping|starting point-in-time" "$WORK/pg/pitr.log" | sed 's/
 app_env_for "$PITR_PORT"
 pyshell '
 from transfers.models import Transfer
-from outbox.models import Event, OutboxMessage
+from outbox.eventstore.models import Event
+from outbox.models import OutboxMessage
 print("restored bank database: transfers", Transfer.objects.count(), "events", Event.objects.count(),
       "outbox rows", OutboxMessage.objects.count())
 '

@@ -39,7 +39,7 @@ class Event(models.Model):
 
     `position` orders the whole log: unique and increasing per aggregate, but on PostgreSQL neither gap-free nor
     in commit order across aggregates. On PostgreSQL the table also has a `transaction_id` column (xid8, filled by
-    the database, not on this model) that lets `outbox.selectors.events_after` read the log in commit order.
+    the database, not on this model) that lets `outbox.eventstore.selectors.events_after` read the log in commit order.
     """
 
     id = models.BigAutoField(primary_key=True)
