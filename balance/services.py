@@ -253,12 +253,9 @@ def account_hold_place(*, account: AccountBalance, amount: int, counted_day: dt.
         raise ValueError("a hold must be a positive amount")
     if counted_day is None:
         return _pending_debits_move(account=account, delta=amount)
-    now = timezone.now()
     day_total = day_total_before + amount
-    AccountBalance.objects.filter(pk=account.pk).update(
-        pending_debits=F("pending_debits") + amount, daily_transfer_day=counted_day, daily_transfer_total=day_total,
-        as_of=now)
-    account.pending_debits, account.as_of = account.pending_debits + amount, now
+    _pending_debits_move(account=account, delta=amount,
+                         also={"daily_transfer_day": counted_day, "daily_transfer_total": day_total})
     account.daily_transfer_day, account.daily_transfer_total = counted_day, day_total
     return account
 
@@ -280,13 +277,8 @@ def account_hold_release(*, account: AccountBalance, amount: int, uncount_day: d
     transfer failed, so it no longer counts against the limit of the day it was accepted on."""
     if amount <= 0:
         raise ValueError("a hold release must be a positive amount")
-    if uncount_day is None:
-        return _pending_debits_move(account=account, delta=-amount)
-    now = timezone.now()
-    AccountBalance.objects.filter(pk=account.pk).update(
-        pending_debits=F("pending_debits") - amount, as_of=now, **_uncounted(counted_day=uncount_day, amount=amount))
-    account.pending_debits, account.as_of = account.pending_debits - amount, now
-    return account
+    return _pending_debits_move(account=account, delta=-amount,
+                                also=_uncounted(counted_day=uncount_day, amount=amount))
 
 
 def transfer_leg_posting_apply(*, posting: Posting, hold_release: int = 0, uncount_day: dt.date | None = None
@@ -314,10 +306,12 @@ def transfer_leg_posting_apply(*, posting: Posting, hold_release: int = 0, uncou
     return created
 
 
-def _pending_debits_move(*, account: AccountBalance, delta: int) -> AccountBalance:
-    """pending_debits += delta in one UPDATE. The caller holds the row lock, so the locked read plus
-    `delta` is the stored value: no re-read inside the locked section."""
+def _pending_debits_move(*, account: AccountBalance, delta: int, also: dict[str, Any] | None = None
+                         ) -> AccountBalance:
+    """pending_debits += delta in one UPDATE, which also writes `also` (the daily total's columns). The caller holds
+    the row lock, so the locked read plus `delta` is the stored value: no re-read inside the locked section."""
     now = timezone.now()
-    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") + delta, as_of=now)
+    AccountBalance.objects.filter(pk=account.pk).update(pending_debits=F("pending_debits") + delta, as_of=now,
+                                                        **(also or {}))
     account.pending_debits, account.as_of = account.pending_debits + delta, now
     return account

@@ -33,6 +33,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -94,10 +95,7 @@ class DrainResult:
 def claim(*, queue: str, worker_id: str, batch_size: int, lease_seconds: float) -> list[OutboxMessage]:
     """Claim a batch of due rows of `queue` in one short transaction (no hooks run in it). On PostgreSQL the claim
     is one statement, atomic on its own: no BEGIN/COMMIT round trips around it."""
-    if sql.is_postgres():
-        return sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
-                                  lease_seconds=lease_seconds)
-    with transaction.atomic(durable=True):
+    with nullcontext() if sql.is_postgres() else transaction.atomic(durable=True):
         return sql.messages_claim(queue=queue, worker_id=worker_id, batch_size=batch_size,
                                   lease_seconds=lease_seconds)
 
