@@ -4,6 +4,7 @@ world (100 funded accounts, logins, a staff login).
 """
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import threading
@@ -17,8 +18,11 @@ from resilience import environment
 from resilience.environment import REPO_ROOT, VENV_BIN
 from resilience.processes import Child, Processes, wait_for_log
 
-BANK_DB, CORE_DB = "bench_res_bank", "bench_res_core"
-REDIS_DB = 12
+# The run's own databases and Redis db (created, flushed and dropped by the harness). The environment can move them,
+# so that two runs on one server (say, two checkouts) never flush each other's world.
+_WORLD = os.environ.get("RESILIENCE_DB_PREFIX", "bench_res")
+BANK_DB, CORE_DB = f"{_WORLD}_bank", f"{_WORLD}_core"
+REDIS_DB = int(os.environ.get("RESILIENCE_REDIS_DB", "12"))
 DEFAULT_OUT = REPO_ROOT / "resilience" / "results"
 PYTHON = str(VENV_BIN / "python")
 LOCUSTFILE = REPO_ROOT / "resilience" / "locustfile.py"
