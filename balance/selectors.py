@@ -16,11 +16,6 @@ from config.errors import NotFoundError
 ACCOUNT_NOT_FOUND_MESSAGE = "口座が見つかりません。口座番号をご確認ください。"
 
 
-def account_find(*, account_id: str) -> AccountBalance | None:
-    """The balance row of `account_id`, unlocked, or None (e.g. a transfer target's status check)."""
-    return AccountBalance.objects.filter(account_id=account_id).first()
-
-
 def account_get_for_owner(*, account_id: str, customer_id: str | None) -> AccountBalance:
     """The balance row of `account_id` if it belongs to `customer_id`.
 

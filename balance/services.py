@@ -8,15 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db import connection, connections, router, transaction
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from balance.models import AccountBalance, ReconciliationRun, TransactionEntry
 from config.errors import NotFoundError
-from config.inserts import insert_unless_exists
+from config.inserts import insert_unless_exists, insert_unless_exists_sql
 from config.observability import metrics
+from config.rows import model_columns, model_from_row
 from outbox.core_banking import client as core_client
 
 logger = logging.getLogger("bank.balance")
@@ -90,14 +93,19 @@ def account_balance_open(*, account_id: str, customer_id: str, account_type: str
     return account
 
 
-def _entry_insert(posting: Posting) -> bool:
-    """Insert the posting's history entry unless core sync or an earlier step recorded it (one statement)."""
-    return insert_unless_exists(TransactionEntry(
+def _entry_of(posting: Posting) -> TransactionEntry:
+    """The history entry that records `posting` (not saved)."""
+    return TransactionEntry(
         core_transaction_id=posting.core_transaction_id, account_id=posting.account_id, type=posting.type,
         amount=posting.amount, currency=posting.currency, status=posting.status,
         description=posting.description[:255], transfer_id=posting.transfer_id,
         source_account_id=posting.source_account_id, target_account_id=posting.target_account_id,
-        timestamp=posting.timestamp))
+        timestamp=posting.timestamp)
+
+
+def _entry_insert(posting: Posting) -> bool:
+    """Insert the posting's history entry unless core sync or an earlier step recorded it (one statement)."""
+    return insert_unless_exists(_entry_of(posting))
 
 
 def posting_apply(*, account: AccountBalance, posting: Posting) -> bool:
@@ -236,6 +244,33 @@ def accounts_lock(*, account_ids: list[str]) -> dict[str, AccountBalance]:
     return {row.account_id: row for row in rows}
 
 
+# The payer's row locked and the payee's read, in one statement: the lock is taken in the CTE only (SQLite has no
+# row locks; its IMMEDIATE transaction already holds the database's write lock).
+_PAYER_LOCKED_PAYEE_READ = """WITH payer AS (SELECT {columns} FROM balance_accountbalance WHERE account_id = %s{lock})
+SELECT 1, {payer_columns} FROM payer
+UNION ALL
+SELECT 2, {columns} FROM balance_accountbalance WHERE account_id = %s"""
+
+
+def account_lock_with_counterparty(*, account_id: str, counterparty_id: str
+                                   ) -> tuple[AccountBalance | None, AccountBalance | None]:
+    """The rows of `account_id`, locked until the transaction ends, and of `counterparty_id`, read without a lock
+    (transfers to one popular account must not queue behind each other), in one round trip; None for an unknown
+    account. The counterparty is read in the same statement that takes the lock, so the lock covers no extra
+    round trip."""
+    using = router.db_for_write(AccountBalance)
+    lock = " FOR NO KEY UPDATE" if connections[using].vendor == "postgresql" else ""
+    columns = model_columns(AccountBalance, alias=using)
+    sql = _PAYER_LOCKED_PAYEE_READ.format(columns=", ".join(columns), lock=lock,
+                                          payer_columns=", ".join(model_columns(AccountBalance, alias=using,
+                                                                                table_alias="payer")))
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [account_id, counterparty_id])
+        found = {role: model_from_row(AccountBalance, alias=using, values=values)
+                 for role, *values in cursor.fetchall()}
+    return found.get(1), found.get(2)
+
+
 def account_daily_transfer_total(*, account: AccountBalance, day: dt.date) -> int | None:
     """Yen of transfers from `account` that count against the daily limit on `day`, as kept on its row (read under
     the caller's row lock); None while the row does not keep it yet."""
@@ -283,27 +318,60 @@ def account_hold_release(*, account: AccountBalance, amount: int, uncount_day: d
 
 def transfer_leg_posting_apply(*, posting: Posting, hold_release: int = 0, uncount_day: dt.date | None = None
                                ) -> bool | None:
-    """A transfer leg's posting on the read model, in two statements and without reading the account first: the
-    history entry is inserted unless already recorded (core sync may have imported it), then one UPDATE moves the
-    ledger balance (only for a new entry) and releases `hold_release` yen of the leg's hold, taking the row lock.
-    Returns None when the account has no read-model row (nothing is kept), else whether the posting was new.
+    """A transfer leg's posting on the read model, without reading the account first: the history entry is
+    inserted unless already recorded (core sync may have imported it), and the account's row moves the ledger
+    balance (only for a new entry) and releases `hold_release` yen of the leg's hold, taking the row lock. One
+    statement on PostgreSQL, two on SQLite. Returns None when the account has no read-model row (nothing is
+    kept), else whether the posting was new.
     `uncount_day`: a refund; the transfer no longer counts against the limit of the day it was accepted on.
     Call inside the step's atomic block, after locking the transfer (the lock order of every step)."""
     if hold_release < 0:
         raise ValueError("a hold release must not be negative")
-    created = _entry_insert(posting)
-    ledger_delta = posting.amount if created else 0
-    if not ledger_delta and not hold_release and uncount_day is None:
-        exists = AccountBalance.objects.filter(account_id=posting.account_id).exists()
-        return False if exists else None
-    updated = AccountBalance.objects.filter(account_id=posting.account_id).update(
-        ledger_balance=F("ledger_balance") + ledger_delta, pending_debits=F("pending_debits") - hold_release,
-        as_of=timezone.now(), **_uncounted(counted_day=uncount_day, amount=abs(posting.amount)))
-    if not updated:
-        if created:
-            TransactionEntry.objects.filter(core_transaction_id=posting.core_transaction_id).delete()
+    entry = _entry_of(posting)
+    changes = {"pending_debits": F("pending_debits") - hold_release, "as_of": timezone.now(),
+               **_uncounted(counted_day=uncount_day, amount=abs(posting.amount))}
+    only_if_new = not hold_release and uncount_day is None  # nothing to change for a posting already recorded
+    if connection.vendor == "postgresql":
+        created, updated = _entry_insert_and_account_update(entry, changes=changes, only_if_new=only_if_new)
+    else:
+        created = insert_unless_exists(entry)
+        updated = 0
+        if created or not only_if_new:
+            updated = AccountBalance.objects.filter(account_id=posting.account_id).update(
+                ledger_balance=F("ledger_balance") + (posting.amount if created else 0), **changes)
+    if updated:
+        return created
+    if created:  # no read-model row to move: keep nothing
+        TransactionEntry.objects.filter(core_transaction_id=posting.core_transaction_id).delete()
         return None
-    return created
+    return False if only_if_new and AccountBalance.objects.filter(account_id=posting.account_id).exists() else None
+
+
+# The entry's INSERT and the account's UPDATE in one PostgreSQL statement: the UPDATE adds the entry's amount only
+# if this statement inserted it (a clash returns no row from `entry`).
+_ENTRY_AND_ACCOUNT = """WITH entry AS ({insert}), moved AS ({update} RETURNING 1)
+SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM moved)"""
+_NEW_ENTRY_AMOUNT = "(SELECT count(*) FROM entry) * %s"
+
+
+def _entry_insert_and_account_update(entry: TransactionEntry, *, changes: dict[str, Any], only_if_new: bool
+                                     ) -> tuple[bool, int]:
+    """PostgreSQL: (whether `entry` was inserted, rows of its account updated) after one statement."""
+    using = router.db_for_write(TransactionEntry)
+    insert_sql, insert_params, _ = insert_unless_exists_sql(entry, using=using)
+    update = UpdateQuery(AccountBalance)
+    update.add_update_values({"ledger_balance": F("ledger_balance") + RawSQL(_NEW_ENTRY_AMOUNT, (entry.amount,),
+                                                                             output_field=BigIntegerField()),
+                              **changes})
+    update.add_q(Q(account_id=entry.account_id))
+    update_sql, update_params = update.get_compiler(using=using).as_sql()
+    if only_if_new:
+        update_sql += " AND EXISTS (SELECT 1 FROM entry)"
+    with connections[using].cursor() as cursor:
+        cursor.execute(_ENTRY_AND_ACCOUNT.format(insert=insert_sql, update=update_sql),
+                       [*insert_params, *update_params])
+        inserted, updated = cursor.fetchone()
+    return bool(inserted), int(updated)
 
 
 def _pending_debits_move(*, account: AccountBalance, delta: int, also: dict[str, Any] | None = None

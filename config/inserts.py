@@ -9,17 +9,18 @@ silently drops rows that break a CHECK constraint, and it cannot tell whether th
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import router
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.sql import InsertQuery
 
 
-def insert_unless_exists(obj: Model, *, using: str | None = None) -> bool:
-    """Insert `obj` unless a row with one of its unique values exists. True (and `obj`'s primary key and
-    database-default fields filled in) when it was inserted; False when a unique value clashed (nothing written)."""
+def insert_unless_exists_sql(obj: Model, *, using: str) -> tuple[str, list[Any], list[Field]]:
+    """The statement `insert_unless_exists` runs for `obj` (SQL, parameters, the fields it returns), for a caller
+    that embeds it in a larger statement (a PostgreSQL `WITH … AS (INSERT …)`)."""
     model = type(obj)
     meta = model._meta
-    using = using or router.db_for_write(model, instance=obj)
     fields = [field for field in meta.concrete_fields
               if not field.generated and not (field is meta.pk and obj.pk is None)]
     query = InsertQuery(model)
@@ -29,7 +30,17 @@ def insert_unless_exists(obj: Model, *, using: str | None = None) -> bool:
     compiler.returning_fields = returning
     [(sql, params)] = compiler.as_sql()
     values_end = sql.rindex(" RETURNING ")
-    sql = f"{sql[:values_end]} ON CONFLICT DO NOTHING{sql[values_end:]}"
+    return f"{sql[:values_end]} ON CONFLICT DO NOTHING{sql[values_end:]}", list(params), returning
+
+
+def insert_unless_exists(obj: Model, *, using: str | None = None) -> bool:
+    """Insert `obj` unless a row with one of its unique values exists. True (and `obj`'s primary key and
+    database-default fields filled in) when it was inserted; False when a unique value clashed (nothing written)."""
+    model = type(obj)
+    meta = model._meta
+    using = using or router.db_for_write(model, instance=obj)
+    sql, params, returning = insert_unless_exists_sql(obj, using=using)
+    compiler = InsertQuery(model).get_compiler(using=using)
     with compiler.connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

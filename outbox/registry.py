@@ -105,8 +105,9 @@ class MessageHandler(Protocol):
     queue: str                       "core" or "notify" (R17 bulkheads)
     max_attempts: int                attempts before dead-lettering (R15: 10 core legs, 20 refund, 5 mail)
     deliver(message) -> Delivery     outside any transaction; must be idempotent (at-least-once)
-    [on_claim(message)]              in its own transaction after the claim, before delivery (e.g. append
-                                     PROCESSING_STARTED); may run again after a lease reclaim
+    [on_claim(message)]              after the claim, before delivery, with no transaction open: one service
+                                     that makes its own writes atomic (e.g. append PROCESSING_STARTED); may
+                                     run again after a lease reclaim
     [on_success(message, delivery)]  inside the settle transaction
     [on_failure(message, delivery)]  inside the settle transaction (definitive refusal)
     [on_dead_letter(message)]        inside the transaction that dead-letters the row

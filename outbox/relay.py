@@ -6,9 +6,10 @@
    Rows become `processing`, `locked_by` = this batch's worker token, `locked_until` = db now + lease,
    `retry_count` + 1. Nothing else happens in it, so it holds no lock that other writers share.
 2. Start each message just before its delivery: the handler's `on_claim` hook (e.g. PROCESSING_STARTED)
-   runs in its own short transaction, so a batch of 50 never holds its aggregates' rows across 50
-   appends. A crash between claim and start leaves the row `processing`; the lease reclaim hands it out
-   again and the hook runs then (hooks are idempotent: a leg that already started appends nothing).
+   runs on its own, outside the claim and with no transaction open (the hook's service makes its own writes
+   atomic), so a batch of 50 never holds its aggregates' rows across 50 appends. A crash between claim and
+   start leaves the row `processing`; the lease reclaim hands it out again and the hook runs then (hooks are
+   idempotent: a leg that already started appends nothing).
    Deliver each message with no transaction open (network I/O).
 3. Settle each message in its own short transaction, fenced: the row is updated only while it is still
    `processing` and locked by this token, otherwise the result is discarded (another worker took over
@@ -101,13 +102,13 @@ def claim(*, queue: str, worker_id: str, batch_size: int, lease_seconds: float) 
 
 
 def start(*, message: OutboxMessage, handler: RegisteredHandler | None) -> str | None:
-    """Run the handler's `on_claim` hook in its own transaction, right before delivery. Returns None, or
-    the error to record as a retryable attempt when the hook raised (its transaction rolled back)."""
+    """Run the handler's `on_claim` hook right before delivery, with no transaction open: the hook is one service,
+    which makes its own writes atomic. Returns None, or the error to record as a retryable attempt when the hook
+    raised (nothing of it was written)."""
     if handler is None or handler.on_claim is None:
         return None
     try:
-        with transaction.atomic(durable=True):
-            handler.on_claim(message)
+        handler.on_claim(message)
     except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error
         logger.warning("outbox on_claim failed message=%s key=%s: %s", message.id, message.key, type(exc).__name__)
         return f"on_claim failed: {type(exc).__name__}"

@@ -21,12 +21,13 @@ class TransfersConfig(AppConfig):
             transfer_projection_apply,
             transfer_projection_apply_batch,
             transfer_projection_reset,
+            transfer_row_write,
         )
 
         eventstore_registry.register_aggregate(ev.AGGREGATE_TYPE, event_types=ev.EVENT_TYPES, fold=transfer_fold,
                                     initial_state=transfer_initial_state)
         eventstore_registry.register_projection(PROJECTION_NAME, apply=transfer_projection_apply,
-                                     apply_batch=transfer_projection_apply_batch,
+                                     apply_batch=transfer_projection_apply_batch, row_write=transfer_row_write,
                                      reset=transfer_projection_reset, aggregate_types={ev.AGGREGATE_TYPE})
         registry.register_handler(ev.KIND_WITHDRAW, handlers.WithdrawHandler())
         registry.register_handler(ev.KIND_DEPOSIT, handlers.DepositHandler())

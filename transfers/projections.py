@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from outbox.eventstore.models import Event
+from outbox.eventstore.registry import ProjectionRowWrite
 from transfers import events as ev
 from transfers import saga
 from transfers.models import Transfer
@@ -88,28 +89,52 @@ def transfer_projection_apply(event: Event) -> None:
     transfer_projection_apply_batch([event])
 
 
+def _row_of_append(events: Sequence[Event], row_in_hand: Any) -> Transfer | None:
+    """The caller's copy of the row these events fold into, if it passed that one."""
+    if isinstance(row_in_hand, Transfer) and row_in_hand.aggregate_id == events[0].aggregate_id:
+        return row_in_hand
+    return None
+
+
+def _folded_columns(row: Transfer | None, events: Sequence[Event]) -> dict[str, Any]:
+    """The state columns after folding `events` into `row` (a new transfer when None)."""
+    state = transfer_state_of_row(row) if row else transfer_initial_state()
+    for event in events:
+        state = transfer_fold(state, event)
+    return {column: state[key] for key, column in STATE_COLUMNS.items()}
+
+
 def transfer_projection_apply_batch(events: Sequence[Event], *, row_in_hand: Any = None) -> None:
     """Fold one append's events (one aggregate, version order) into the `Transfer` row with at most one read and
     one write, inside the appending transaction. A saga step passes the row it locked (`row_in_hand`), so only the
     write is left; the in-hand row is updated too."""
-    if isinstance(row_in_hand, Transfer) and row_in_hand.aggregate_id == events[0].aggregate_id:
-        row = row_in_hand
-    elif events[0].version == 1:
-        row = None  # version 1 starts the aggregate: no row to read yet (one round trip less per accept)
-    else:
+    row = _row_of_append(events, row_in_hand)
+    if row is None and events[0].version != 1:  # version 1 starts the aggregate: no row to read yet
         row = Transfer.objects.filter(aggregate_id=events[0].aggregate_id).first()
-    state = transfer_state_of_row(row) if row else transfer_initial_state()
-    for event in events:
-        state = transfer_fold(state, event)
-    values = {column: state[key] for key, column in STATE_COLUMNS.items()}
-    values.update(created_at=_parse(state["createdAt"]), updated_at=_parse(state["updatedAt"]),
-                  last_event_position=events[-1].position)
+    values = _folded_columns(row, events)
+    created_at = row.created_at if row else events[0].recorded_at
+    values.update(created_at=created_at, updated_at=events[-1].recorded_at, last_event_position=events[-1].position)
     if row is None:
         Transfer.objects.create(**values)
         return
     Transfer.objects.filter(pk=row.pk).update(**values)
     for column, value in values.items():
         setattr(row, column, value)
+
+
+def transfer_row_write(events: Sequence[Event], *, row_in_hand: Any = None) -> ProjectionRowWrite | None:
+    """On PostgreSQL the append's statement writes the `Transfer` row itself: a new transfer's row, or the row the
+    saga step holds. The events are not stored yet, so the fold sees no times or positions; the statement stamps
+    the append's time and last position. None (then `transfer_projection_apply_batch`) when the row would have to
+    be read first."""
+    row = _row_of_append(events, row_in_hand)
+    if row is None and events[0].version != 1:
+        return None
+    if row is None:
+        return ProjectionRowWrite(model=Transfer, values=_folded_columns(None, events), pk=None,
+                                  clock_fields=("created_at", "updated_at"), position_field="last_event_position")
+    return ProjectionRowWrite(model=Transfer, values=_folded_columns(row, events), pk=row.pk,
+                              clock_fields=("updated_at",), position_field="last_event_position", instance=row)
 
 
 def transfer_projection_reset() -> None:

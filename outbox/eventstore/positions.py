@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
+from outbox.eventstore.registry import ProjectionRowWrite
 from outbox.sql import _SQLITE_NOW, _sqlite_datetime, is_postgres
 
 POSITION_SEQUENCE = "outbox_event_position_seq"
@@ -53,31 +55,74 @@ def positions_allocate(count: int) -> tuple[list[int], dt.datetime]:
 # the same type, take positions from the sequence, stamp the database time into the rows and their metadata, insert.
 # A head that does not match inserts nothing (the caller then reads why); a concurrent writer that inserted the same
 # versions first makes ON CONFLICT skip them (PostgreSQL waits for that writer's commit or rollback before deciding).
+# `{projected}` is where a projection's row write joins the statement (_projected_sql), or nothing.
 _APPEND_POSTGRES = f"""
 WITH head AS (
     SELECT version, aggregate_type FROM outbox_event WHERE aggregate_id = %(aggregate_id)s
     ORDER BY version DESC LIMIT 1
-), clock AS (
+), clock AS MATERIALIZED (
     SELECT clock_timestamp() AS now
 ), new AS (
     SELECT * FROM UNNEST(%(event_ids)s::uuid[], %(types)s::text[], %(statuses)s::text[], %(legs)s::text[],
                          %(data)s::text[]::jsonb[], %(metadata)s::text[]::jsonb[])
         WITH ORDINALITY AS e(event_id, type, status, leg, data, metadata, ordinal)
-)
-INSERT INTO outbox_event (position, event_id, aggregate_type, aggregate_id, version, type, status, leg, data, metadata,
-                          recorded_at)
-SELECT nextval('{POSITION_SEQUENCE}'), e.event_id, %(aggregate_type)s, %(aggregate_id)s,
-       %(expected_version)s + e.ordinal, e.type, e.status, e.leg, e.data,
-       e.metadata || jsonb_build_object('timestamp',
-                                        to_char(clock.now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-       clock.now
-FROM new e CROSS JOIN clock
-WHERE COALESCE((SELECT version FROM head), 0) = %(expected_version)s
-  AND COALESCE((SELECT aggregate_type FROM head), %(aggregate_type)s) = %(aggregate_type)s
-ORDER BY e.ordinal
-ON CONFLICT (aggregate_id, version) DO NOTHING
-RETURNING id, position, version, recorded_at, metadata ->> 'timestamp'
+), appended AS (
+    INSERT INTO outbox_event (position, event_id, aggregate_type, aggregate_id, version, type, status, leg, data,
+                              metadata, recorded_at)
+    SELECT nextval('{POSITION_SEQUENCE}'), e.event_id, %(aggregate_type)s, %(aggregate_id)s,
+           %(expected_version)s + e.ordinal, e.type, e.status, e.leg, e.data,
+           e.metadata || jsonb_build_object('timestamp',
+                                            to_char(clock.now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+           clock.now
+    FROM new e CROSS JOIN clock
+    WHERE COALESCE((SELECT version FROM head), 0) = %(expected_version)s
+      AND COALESCE((SELECT aggregate_type FROM head), %(aggregate_type)s) = %(aggregate_type)s
+    ORDER BY e.ordinal
+    ON CONFLICT (aggregate_id, version) DO NOTHING
+    RETURNING id, position, version, recorded_at, metadata ->> 'timestamp' AS timestamp
+){{projected}}
+SELECT id, position, version, recorded_at, timestamp FROM appended
 """
+
+# A projection row written by the same statement, only when every event was inserted (a partial append is rolled
+# back by the caller, and must not move the row either). The row takes the append's clock and its last position.
+_PROJECTED_UPDATE = """, projected AS (
+    UPDATE {table} SET {assignments}
+    WHERE {pk} = %(row_pk)s AND (SELECT count(*) FROM appended) = %(row_events)s
+    RETURNING 1
+)"""
+_PROJECTED_INSERT = """, projected AS (
+    INSERT INTO {table} ({columns}) SELECT {selected} FROM clock
+    WHERE (SELECT count(*) FROM appended) = %(row_events)s
+    RETURNING 1
+)"""
+
+
+def _projected_sql(row_write: ProjectionRowWrite, *, events: int) -> tuple[str, dict[str, Any]]:
+    """The `projected` part of the append statement for `row_write`, and its parameters."""
+    meta = row_write.model._meta
+    quote = connection.ops.quote_name
+    params: dict[str, Any] = {"row_events": events}
+    expressions: dict[str, str] = {}
+    for field in meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.name in row_write.clock_fields:
+            expressions[field.column] = "(SELECT now FROM clock)"
+        elif field.name == row_write.position_field:
+            expressions[field.column] = "(SELECT max(position) FROM appended)"
+        elif field.name in row_write.values or row_write.pk is None:
+            value = row_write.values[field.name] if field.name in row_write.values else field.get_default()
+            params[f"row_{field.column}"] = field.get_db_prep_save(value, connection)
+            expressions[field.column] = f"%(row_{field.column})s"
+    if row_write.pk is None:
+        return _PROJECTED_INSERT.format(table=quote(meta.db_table),
+                                        columns=", ".join(quote(column) for column in expressions),
+                                        selected=", ".join(expressions.values())), params
+    params["row_pk"] = row_write.pk
+    assignments = ", ".join(f"{quote(column)} = {expression}" for column, expression in expressions.items())
+    return _PROJECTED_UPDATE.format(table=quote(meta.db_table), assignments=assignments,
+                                    pk=quote(meta.pk.column)), params
 
 
 @dataclass(frozen=True)
@@ -91,17 +136,22 @@ class AppendedRow:
     timestamp: str
 
 
-def events_insert_at_head(*, aggregate_type: str, aggregate_id: str, expected_version: int,
-                          rows: list[dict]) -> list[AppendedRow]:
+def events_insert_at_head(*, aggregate_type: str, aggregate_id: str, expected_version: int, rows: list[dict],
+                          row_write: ProjectionRowWrite | None = None) -> list[AppendedRow]:
     """PostgreSQL only: insert `rows` (event_id, type, status, leg, data and metadata as JSON text) at versions
     expected_version+1… in one statement, if and only if the aggregate is still at `expected_version` and of
     `aggregate_type`. Returns the inserted rows in version order: all of them, or fewer when the head did not match
-    or a concurrent writer won some versions (the caller must then refuse the append and roll back)."""
+    or a concurrent writer won some versions (the caller must then refuse the append and roll back).
+    `row_write`: a projection row the same statement writes once every row was inserted (and only then)."""
     params = {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "expected_version": expected_version,
               **{key: [row[key] for row in rows] for key in ("event_ids", "types", "statuses", "legs", "data",
                                                              "metadata")}}
+    projected = ""
+    if row_write is not None:
+        projected, row_params = _projected_sql(row_write, events=len(rows))
+        params.update(row_params)
     with connection.cursor() as cursor:
-        cursor.execute(_APPEND_POSTGRES, params)
+        cursor.execute(_APPEND_POSTGRES.format(projected=projected), params)
         return sorted((AppendedRow(*row) for row in cursor.fetchall()), key=lambda row: row.version)
 
 

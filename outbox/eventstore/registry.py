@@ -75,6 +75,24 @@ def unregister_aggregate(aggregate_type: str) -> None:
 
 
 @dataclass(frozen=True)
+class ProjectionRowWrite:
+    """A projection's row, written on PostgreSQL by the append's own statement instead of a second one.
+
+    `values` holds every column the projection sets (field name → Python value). The database fills in the rest
+    from the append: its time into `clock_fields`, the position of its last event into `position_field`. `pk` is
+    the row to update, or None to insert a new one. `instance`, when given, is the caller's copy of the row; it gets
+    the written values afterwards.
+    """
+
+    model: type
+    values: dict[str, Any]
+    pk: Any | None
+    clock_fields: tuple[str, ...]
+    position_field: str
+    instance: Any = None
+
+
+@dataclass(frozen=True)
 class Projection:
     """A read model fed by events in the appending transaction; `reset` empties it for a rebuild."""
 
@@ -86,6 +104,9 @@ class Projection:
     # instead of one of each per event. `event_append` prefers it; rebuilds use `apply`. It gets the appending
     # caller's locked copy of the projection row when the caller has one (`row_in_hand`), to skip the read.
     apply_batch: Callable[..., None] | None = None
+    # Optional, PostgreSQL: the row this append's events fold into, for the append's statement to write itself
+    # (one round trip less per append); None when the projection cannot say without reading (then `apply_batch`).
+    row_write: Callable[..., ProjectionRowWrite | None] | None = None
 
     def apply_appended(self, events: Sequence[Event], *, row_in_hand: Any = None) -> None:
         """Fold the events of one append (inside the appending transaction)."""
@@ -101,11 +122,12 @@ class Projection:
 
 def register_projection(name: str, *, apply: Callable[[Event], None], reset: Callable[[], None],
                         aggregate_types: Iterable[str] | None = None,
-                        apply_batch: Callable[[Sequence[Event]], None] | None = None) -> Projection:
+                        apply_batch: Callable[[Sequence[Event]], None] | None = None,
+                        row_write: Callable[..., ProjectionRowWrite | None] | None = None) -> Projection:
     """Register a projection; `apply(event)` runs for each appended event of the followed aggregate types."""
     projection = Projection(name=name, apply=apply, reset=reset,
                             aggregate_types=frozenset(aggregate_types) if aggregate_types is not None else None,
-                            apply_batch=apply_batch)
+                            apply_batch=apply_batch, row_write=row_write)
     existing = _projections.get(name)
     if existing is not None and existing != projection:
         raise ImproperlyConfigured(f"A projection named {name!r} is already registered.")

@@ -69,7 +69,7 @@ def _aggregate_check(aggregate_id: str, *, aggregate_type: str, expected_version
 
 def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
                  actor: str, correlation_id: str, causation_id: str | None = None,
-                 row_in_hand: Any = None) -> list[Event]:
+                 row_in_hand: Any = None, outside_transaction: bool = False) -> list[Event]:
     """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
 
     Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
@@ -77,10 +77,22 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
     type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
     Takes no lock shared with other aggregates: global positions come from a sequence (PostgreSQL) or from the
     counter row that SQLite's single writer owns anyway; see positions.positions_allocate.
-    `row_in_hand`: the caller's copy of the aggregate's projection row, locked and unchanged in this transaction,
-    which projections that take it fold from instead of reading the row again.
+    `row_in_hand`: the caller's copy of the aggregate's projection row, unchanged in this transaction (locked, or
+    read just before an `outside_transaction` append), which projections that take it fold from instead of
+    reading the row again. On PostgreSQL a projection that can say which row the events fold into
+    (`Projection.row_write`) has that row written by the append's own statement.
+    `outside_transaction`: the caller has nothing else to write and no transaction open; the append makes itself
+    atomic. On PostgreSQL it is one statement: one event, every projection's row written by that statement (else
+    TransactionRequiredError). On SQLite it opens its own atomic block. Either way the head check refuses it
+    (ConcurrencyError) if the aggregate moved after the caller read `row_in_hand`.
     """
-    require_atomic("event_append")
+    if outside_transaction and not positions.is_postgres():
+        with transaction.atomic(durable=True):
+            return event_append(aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                                expected_version=expected_version, events=events, actor=actor,
+                                correlation_id=correlation_id, causation_id=causation_id, row_in_hand=row_in_hand)
+    if not outside_transaction:
+        require_atomic("event_append")
     aggregate = eventstore_registry.aggregate_type_get(aggregate_type)
     for new_event in events:
         if new_event.type not in aggregate.event_types:
@@ -91,15 +103,20 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
 
     base_metadata = {"correlationId": correlation_id, "causationId": causation_id, "actor": actor,
                      "eventVersion": EVENT_SCHEMA_VERSION}
+    projections = eventstore_registry.projections_for(aggregate_type)
     if positions.is_postgres():
-        rows = _append_postgres(aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                                expected_version=expected_version, events=events, base_metadata=base_metadata)
+        rows, written_by_append = _append_postgres(
+            aggregate_type=aggregate_type, aggregate_id=aggregate_id, expected_version=expected_version,
+            events=events, base_metadata=base_metadata, projections=projections, row_in_hand=row_in_hand,
+            outside_transaction=outside_transaction)
     else:
-        rows = _append_sqlite(aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                              expected_version=expected_version, events=events, base_metadata=base_metadata)
+        rows, written_by_append = _append_sqlite(
+            aggregate_type=aggregate_type, aggregate_id=aggregate_id, expected_version=expected_version,
+            events=events, base_metadata=base_metadata), None
 
-    for projection in eventstore_registry.projections_for(aggregate_type):
-        projection.apply_appended(rows, row_in_hand=row_in_hand)
+    for projection in projections:
+        if projection is not written_by_append:
+            projection.apply_appended(rows, row_in_hand=row_in_hand)
     every = aggregate.snapshot_every
     if every and rows[-1].version // every > expected_version // every:
         snapshot_save(aggregate_id=aggregate_id)
@@ -107,31 +124,51 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
 
 
 def _append_postgres(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
-                     base_metadata: dict[str, Any]) -> list[Event]:
+                     base_metadata: dict[str, Any], projections: Sequence[eventstore_registry.Projection],
+                     row_in_hand: Any, outside_transaction: bool
+                     ) -> tuple[list[Event], eventstore_registry.Projection | None]:
     """One statement, no savepoint (positions.events_insert_at_head). When it inserts fewer rows than asked, the
     head was elsewhere or a concurrent writer won: the transaction is marked for rollback, so even a caller that
-    catches the ConcurrencyError cannot commit a partial append."""
+    catches the ConcurrencyError cannot commit a partial append. The first projection that can name its row has
+    it written by the same statement; returns the rows and that projection (or None)."""
     rows = [Event(event_id=uuid.uuid4(), aggregate_type=aggregate_type, aggregate_id=aggregate_id,
                   version=expected_version + 1 + index, type=new_event.type, status=new_event.status,
-                  leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata})
+                  leg=new_event.leg, data=new_event.data, metadata={**new_event.metadata, **base_metadata},
+                  position=None, recorded_at=None)  # the statement fills both in
             for index, new_event in enumerate(events)]
+    written_by_append, row_write = None, None
+    for projection in projections:
+        row_write = projection.row_write(rows, row_in_hand=row_in_hand) if projection.row_write else None
+        if row_write is not None:
+            written_by_append = projection
+            break
+    if outside_transaction and (len(rows) != 1 or any(projection is not written_by_append
+                                                      for projection in projections)):
+        raise _not_one_statement()
     inserted = positions.events_insert_at_head(
         aggregate_type=aggregate_type, aggregate_id=aggregate_id, expected_version=expected_version,
         rows=[{"event_ids": row.event_id, "types": row.type, "statuses": row.status, "legs": row.leg,
-               "data": json.dumps(row.data), "metadata": json.dumps(row.metadata)} for row in rows])
+               "data": json.dumps(row.data), "metadata": json.dumps(row.metadata)} for row in rows],
+        row_write=row_write)
     if len(inserted) != len(rows):
         if inserted:
             transaction.set_rollback(True)
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
         # The head matched when read, so a concurrent writer took some of the versions.
-        transaction.set_rollback(True)
+        if connection.in_atomic_block:
+            transaction.set_rollback(True)
         raise _version_conflict(aggregate_id, expected_version=expected_version,
                                 current_version=expected_version + len(events))
     for row, stored in zip(rows, inserted, strict=True):
         row.id, row.position, row.recorded_at = stored.id, stored.position, stored.recorded_at
         row.metadata["timestamp"] = stored.timestamp
         row._state.adding, row._state.db = False, connection.alias
-    return rows
+    if row_write is not None and row_write.instance is not None:
+        written = {**row_write.values, **dict.fromkeys(row_write.clock_fields, rows[-1].recorded_at),
+                   row_write.position_field: rows[-1].position}
+        for name, value in written.items():
+            setattr(row_write.instance, name, value)
+    return rows, written_by_append
 
 
 def _append_sqlite(*, aggregate_type: str, aggregate_id: str, expected_version: int, events: Sequence[NewEvent],
@@ -157,6 +194,11 @@ def _append_sqlite(*, aggregate_type: str, aggregate_id: str, expected_version: 
         _aggregate_check(aggregate_id, aggregate_type=aggregate_type, expected_version=expected_version)
         raise  # not a version race: a real integrity problem
     return rows
+
+
+def _not_one_statement() -> TransactionRequiredError:
+    return TransactionRequiredError("event_append outside a transaction must be one statement: PostgreSQL, one "
+                                    "event, and every projection's row written by that statement.")
 
 
 def _version_conflict(aggregate_id: str, *, expected_version: int, current_version: int) -> ConcurrencyError:

@@ -74,12 +74,13 @@ TERMINAL_OUTCOMES = {ev.TRANSFER_COMPLETED: "completed", ev.TRANSFER_FAILED: "fa
                      ev.TRANSFER_COMPENSATED: "compensated"}
 
 
-def _append(*, transfer: Transfer, events: list[NewEvent], actor: str) -> list:
+def _append(*, transfer: Transfer, events: list[NewEvent], actor: str, outside_transaction: bool = False) -> list:
     """Append the step's checked events at the transfer's next versions (the step's last write). A terminal
     event is counted (with the time since acceptance) once the step commits."""
     appended = event_append(aggregate_type=ev.AGGREGATE_TYPE, aggregate_id=transfer.aggregate_id,
                             expected_version=transfer.version, events=events, actor=actor,
-                            correlation_id=transfer.transaction_id, row_in_hand=transfer)
+                            correlation_id=transfer.transaction_id, row_in_hand=transfer,
+                            outside_transaction=outside_transaction)
     for event in events:
         if event.type in TERMINAL_OUTCOMES:
             seconds = (timezone.now() - transfer.created_at).total_seconds()
@@ -151,15 +152,22 @@ def _posting(transfer: Transfer, result: LegResult, *, leg: str, account_id: str
 
 def transfer_leg_start(*, transaction_id: str, leg: str, actor: str) -> bool:
     """First claim of a leg's row: PROCESSING_STARTED → `processing` (leg set). No-op when the leg already
-    started (a retry or a replay). Returns True when an event was appended."""
-    transfer = transfer_lock(transaction_id=transaction_id)
+    started (a retry or a replay). Returns True when an event was appended.
+
+    Called with no transaction open. Its only write is one event and the projection row, which the append makes
+    atomic by itself (one statement on PostgreSQL), so the transfer is read without a lock: if it moved after the
+    read (an operator action), the append's head check refuses the event with ConcurrencyError and the relay
+    records a retryable attempt."""
+    transfer = Transfer.objects.filter(transaction_id=transaction_id).first()
+    if transfer is None:
+        raise TransferNotFoundError("Transfer not found", extra={"transactionId": transaction_id})
     requested = {ev.LEG_WITHDRAW: saga.WITHDRAW_REQUESTED, ev.LEG_DEPOSIT: saga.DEPOSIT_REQUESTED,
                  ev.LEG_REFUND: saga.COMPENSATION_REQUESTED}[leg]
     if transfer.phase != requested:
         return False
     events = _checked(transfer, [NewEvent(type=ev.PROCESSING_STARTED, status=ev.STATUS_PROCESSING, leg=leg,
                                           data={"leg": leg})])
-    _append(transfer=transfer, actor=actor, events=events)
+    _append(transfer=transfer, actor=actor, events=events, outside_transaction=True)
     return True
 
 

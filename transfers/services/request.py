@@ -13,8 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from balance.selectors import account_find
-from balance.services import account_daily_transfer_total, account_hold_place, accounts_lock
+from balance.services import account_daily_transfer_total, account_hold_place, account_lock_with_counterparty
 from config.api import iso_time
 from config.observability import metrics, tracing
 from config.observability.logs import log_context_bind
@@ -139,10 +138,9 @@ def transfer_request(*, user: Any, body: Any, idempotency_key: str | None) -> Tr
             if stored is not None:
                 return TransferRequestAnswer(status_code=stored.status_code, body=stored.body, replayed=True)
         # Only the source's hold changes: the target is read, never locked, so transfers to one popular
-        # account do not queue behind each other here; it is read before the source's lock is taken, so
-        # that lock (held until commit) covers only what must be serial per source.
-        target = account_find(account_id=request.target_account_id)
-        source = accounts_lock(account_ids=[request.source_account_id]).get(request.source_account_id)
+        # account do not queue behind each other here.
+        source, target = account_lock_with_counterparty(account_id=request.source_account_id,
+                                                        counterparty_id=request.target_account_id)
         if source is None and request.source_account_id == user.primary_account_id:
             raise TransferInvalidError(SOURCE_NOT_FOUND_MESSAGE, code="SOURCE_ACCOUNT_NOT_FOUND",
                                        extra={"error": "Account not found"})
