@@ -166,23 +166,28 @@ def wrk_script_requests(path: Path, *, method: str, url_path: str, entries: list
 
 
 def completions_since(since: Any) -> dict[str, Any]:
-    """TransferCompleted events recorded since `since`: count and the rate between the first and the last
-    (so a worker's start-up time is not in it)."""
+    """TransferCompleted events recorded since `since`: count, and the rate from the relay's first leg start
+    (PROCESSING_STARTED) to the last completion, so a worker's start-up time is not in it and both legs are. (From
+    the first completion instead, a backlog drained oldest first would time only its deposits: every withdrawal
+    runs before the first deposit, and the rate would come out about twice too high.)"""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM outbox_event "
-                       "WHERE type = 'TransferCompleted' AND recorded_at >= %s", [since])
+        cursor.execute("SELECT COUNT(*) FILTER (WHERE type = 'TransferCompleted'), "
+                       "MIN(recorded_at) FILTER (WHERE type = 'PROCESSING_STARTED'), "
+                       "MAX(recorded_at) FILTER (WHERE type = 'TransferCompleted') "
+                       "FROM outbox_event WHERE recorded_at >= %s", [since])
         count, first, last = cursor.fetchone()
-    span = (last - first).total_seconds() if count and count > 1 else 0.0
-    return {"completed": count, "span_s": round(span, 2), "rate": (count - 1) / span if span else None}
+    span = (last - first).total_seconds() if count and first and last else 0.0
+    return {"completed": count, "span_s": round(span, 2), "rate": count / span if span else None}
 
 
 def relay_scaling(world: Any, bench: Any, *, concurrencies: tuple[int, ...], backlog: int, accept_rate: float,
                   db_now: Any, drain_timeout: float = 120.0) -> list[dict[str, Any]]:
     """For each pool size c: `backlog` transfers accepted with no relay running (ring of customers, open loop),
-    then one relay worker with c prefork processes (and the beat) drains them. Completed transfers/s between the
-    first and last completion; CPU of each group from the worker's readiness until the backlog is gone."""
+    then one relay worker with c prefork processes (and the beat) drains them. Completed transfers/s from the first
+    leg start to the last completion (completions_since); CPU of each group from the worker's readiness until the
+    backlog is gone."""
     from resilience import environment as shared_env
 
     rows = []

@@ -215,8 +215,10 @@ def _scaling_lines(r: dict[str, Any]) -> list[str]:
         lines += ["### Scaling: relay worker processes", "",
                   f"A backlog of {relay[0]['accepted']:,} transfers (ring of customers) is accepted with no relay "
                   "running, then one relay worker with c prefork processes (and the beat) drains it. Rate = completed "
-                  "transfers between the first and the last completion (the worker's start-up is not in it); CPU "
-                  "from the worker's readiness until the backlog is gone.", "",
+                  "transfers from the first leg start to the last completion (the worker's start-up is not in it; "
+                  "runs before 2026-12-03 17:00 timed from the first completion, which left out the withdrawals and "
+                  "overstated the rate about twofold); CPU from the worker's readiness until the backlog is gone.",
+                  "",
                   "| processes | completed | completed/s | CPU ms per transfer | CPU cores used (avg) |",
                   "| --- | --- | --- | --- | --- |"]
         lines += [f"| {row['concurrency']} | {row['completed']:,} | **{_f(row['rate'])}** | "
