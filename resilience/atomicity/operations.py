@@ -99,6 +99,19 @@ def _leg_result(*, success: bool, transaction_id: str, leg: str) -> Any:
         "message": "refused by core (E16)", "httpStatus": 400})
 
 
+def _uncommitted(call: Callable[[], Any]) -> Callable[[], Any]:
+    """`call`, which on PostgreSQL writes with no transaction open (one statement, atomic by itself: the claim, a
+    leg's start), run inside a transaction here. A child is then killed before one of its statements or at COMMIT
+    and never commits, like every other operation's child; a real process killed after that one statement has
+    written all of it, which the statement's own atomicity guarantees."""
+    def run() -> Any:
+        from django.db import transaction
+
+        with transaction.atomic():
+            return call()
+    return run
+
+
 def operation_choose(rng: random.Random, run_no: int, account_ids: list[str]) -> Operation:
     """Look at the current state and draw one operation that has something to act on."""
     from django.contrib.auth import get_user_model
@@ -153,13 +166,13 @@ def operation_choose(rng: random.Random, run_no: int, account_ids: list[str]) ->
     if name in ("leg_claim", "mail_claim"):
         queue = "core" if name == "leg_claim" else "notify"
         batch = rng.randint(1, 3)
-        return Operation(name, f"{queue}:batch{batch}", lambda: relay.claim(
-            queue=queue, worker_id=f"e16:{run_no}", batch_size=batch, lease_seconds=LEASE_SECONDS))
+        return Operation(name, f"{queue}:batch{batch}", _uncommitted(lambda: relay.claim(
+            queue=queue, worker_id=f"e16:{run_no}", batch_size=batch, lease_seconds=LEASE_SECONDS)))
     if name == "leg_start":
-        # relay.start: the handler's on_claim hook (PROCESSING_STARTED) in its own transaction before delivery.
+        # relay.start: the handler's on_claim hook (PROCESSING_STARTED and the projection row) before delivery.
         message = rng.choice(unstarted)
         handler = registry.handler_find(message.kind)
-        return Operation(name, message.kind, lambda: relay.start(message=message, handler=handler))
+        return Operation(name, message.kind, _uncommitted(lambda: relay.start(message=message, handler=handler)))
     if name == "leg_settle":
         message = rng.choice(money)
         leg = {"withdraw": "WITHDRAW", "deposit": "DEPOSIT", "refund": "COMPENSATION"}[message.kind]
