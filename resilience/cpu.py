@@ -39,14 +39,23 @@ def _machine_ticks() -> dict[str, int]:
     return {"processes": user + nice + system, "interrupts": irq + softirq, "steal": steal, "total": sum(values)}
 
 
+def postgres_database_from_title(title: str) -> str:
+    """The database a PostgreSQL backend serves, from its process title ("postgres: [CLUSTER: ]USER DB
+    HOST(PORT) STATE", Debian adding the cluster name "15/main:"); "" for the server's own processes
+    (checkpointer, WAL writer, …)."""
+    words = title.split()
+    if not words or words[0] != "postgres:":
+        return ""
+    words = words[2:] if len(words) > 1 and words[1].endswith(":") else words[1:]
+    return words[1] if len(words) >= 3 and "(" in words[2] else ""
+
+
 def _postgres_database(pid: int) -> str:
-    """The database a PostgreSQL backend serves, from its process title ("postgres: USER DB HOST(PORT) STATE");
-    "" for the server's own processes (checkpointer, WAL writer, …) and unreadable titles."""
     try:
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
-    return title[2] if len(title) >= 4 and title[0] == "postgres:" else ""
+    return postgres_database_from_title(title)
 
 
 def _labelled_ticks(roots: dict[str, list[int]], *, own_databases: tuple[str, ...] = ()

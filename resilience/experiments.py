@@ -5,7 +5,7 @@ computed by resilience/analysis.py under the dotted names the criteria use.
 """
 from __future__ import annotations
 
-from resilience import experiments_change
+from resilience import experiments_change, experiments_scaling
 from resilience.criteria import CONSISTENCY, ONE_MAIL, Criterion, Experiment, Step, Timing, Variant
 
 _AVAIL = 0.999
@@ -287,12 +287,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                   Criterion("outbox_without_event", "==", 0, "0 outbox rows without their event"),
                   Criterion("read_model_drift", "==", 0, "0 read-model drift")),
     ),
-    # --- not implemented in this harness yet (listed so the report shows them) ---------------------------------
-    *(Experiment(id=code, title=title, dimension=dimension, kind="todo", hypothesis="", method="", rollback="",
-                 criteria=())
-      for code, title, dimension in (
-          ("E6", "Scaling on one box (core concurrency 1–16, web workers 2–8)", "scalability"),
-      )),
+    *experiments_scaling.EXPERIMENTS,
     *experiments_change.EXPERIMENTS,
 )
 
