@@ -1,6 +1,6 @@
 """Measurements of bench/transfers.py beyond latency and rate (issue 17): peak memory of each process group,
-database work per completed transfer (pg_stat_database deltas and a counted sample of statements), the wrk
-scripts for many-request and GET runs, and the scaling curve (relay pool processes, web workers).
+database work per completed transfer (pg_stat_database deltas and a counted sample of statements),
+and the scaling curve (relay pool processes, web workers).
 
 Imported by bench/transfers.py only; it takes that script's `World` and `Bench` as plain objects.
 """

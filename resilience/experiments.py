@@ -292,8 +292,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
 )
 
 EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
-PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10", "E13",
-            "E15", "E16")
+PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E6", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10",
+            "E13", "E15", "E16")
 QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
 
 
