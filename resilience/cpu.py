@@ -133,6 +133,11 @@ class CpuMeter:
             ticks_by_label[label] += ticks - self._start.get(pid, (label, 0))[1]
         for pid, (label, ticks) in self._start.items():
             if pid not in end:  # exited: its parent's reaped-children ticks now hold its whole life, not only ours
+                # A PostgreSQL backend is reaped by the postmaster, which serves no database: with the server split
+                # by database, its life is counted under the postmaster's label, so the correction goes there too
+                # (an exited backend's window is then "other databases": never negative, at worst misplaced).
+                if label == "postgres" and self.own_databases:
+                    label = "postgres (other databases)"
                 ticks_by_label[label] -= ticks
         delta = {name: machine[name] - self._machine[name] for name in machine}
         ticks_by_label[self.others_label] = max(delta["processes"] - sum(ticks_by_label.values()), 0)

@@ -211,6 +211,10 @@ def scaling_run(stack: Harness, *, quick: bool) -> dict[str, Any]:
     backlog = BACKLOG_QUICK if quick else BACKLOG
     seconds = WEB_SECONDS_QUICK if quick else WEB_SECONDS
     timeout_s = DRAIN_TIMEOUT_S_QUICK if quick else DRAIN_TIMEOUT_S
+    if stack.stack_options:  # an earlier experiment's variant (HAProxy pair, shared queue, throttle): the plain stack
+        log(f"   restarting web and workers without {stack.stack_options} for E6")
+        stack.stack_stop_app()
+        stack.stack_start({})
     started = _db_now()
     wall = time.monotonic()
     options = dict(stack.stack_options)

@@ -2,6 +2,7 @@
 (no stack)."""
 import pytest
 
+from resilience import cpu as cpu_module
 from resilience import report, scaling
 from resilience.cpu import postgres_database_from_title
 from resilience.criteria import criteria_evaluate, verdict
@@ -183,3 +184,22 @@ def test_report_draws_the_e6_chart(tmp_path):
 def test_a_backends_database_is_read_from_its_process_title(title, database):
     # then
     assert postgres_database_from_title(title) == database
+
+
+def test_an_exited_backend_of_this_runs_database_is_corrected_where_the_postmaster_counts_it(monkeypatch):
+    # given: backend 11 (this run's database) lived 100 ticks before the window and exits in it; the postmaster
+    # (pid 10, no database) reaps it, so its cutime grows by the backend's whole life (100 + 50 ticks)
+    tables = iter([{10: ("postgres (other databases)", 1000), 11: ("postgres", 100), 12: ("postgres", 10)},
+                   {10: ("postgres (other databases)", 1150), 12: ("postgres", 40)}])
+    machines = iter([{"processes": 0, "interrupts": 0, "steal": 0, "total": 0},
+                     {"processes": 400, "interrupts": 0, "steal": 0, "total": 800}])
+    monkeypatch.setattr(cpu_module, "_labelled_ticks", lambda roots, own_databases: next(tables))
+    monkeypatch.setattr(cpu_module, "_machine_ticks", lambda: next(machines))
+    meter = cpu_module.CpuMeter({}, own_databases=("scale_bank",)).start()
+    # when
+    used = meter.stop()
+    # then: never negative; the exited backend's 50 window ticks land with the postmaster's label
+    ticks = cpu_module.CLOCK_TICKS
+    assert used["postgres"] == round(30 / ticks, 2)
+    assert used["postgres (other databases)"] == round(50 / ticks, 2)
+    assert used["machine_busy_pct"] == 50.0
