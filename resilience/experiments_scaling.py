@@ -8,6 +8,7 @@ from resilience.criteria import Criterion, Experiment
 from resilience.scaling import (
     CORE_MOCK_SHARE_MIN,
     CPU_SATURATED_PCT,
+    DB_WAIT_SHARE_MIN,
     FLAT_GAIN_MIN,
     LOCK_WAIT_SHARE_MIN,
     OTHER_LOAD_SHARE_MIN,
@@ -33,7 +34,8 @@ E6 = Experiment(
            f"≥ {100 * OTHER_LOAD_SHARE_MIN:.0f} % of it → the shared machine; busy ≥ {CPU_SATURATED_PCT:g} % with "
            f"the core mock ≥ {100 * CORE_MOCK_SHARE_MIN:.0f} % of this run's CPU → core mock; busy ≥ "
            f"{CPU_SATURATED_PCT:g} % → CPU; ≥ {100 * LOCK_WAIT_SHARE_MIN:.0f} % of active backends waiting on a "
-           "lock → database locks; else unidentified (resilience/scaling.py).",
+           f"lock → database locks; ≥ {100 * DB_WAIT_SHARE_MIN:.0f} % waiting on an LWLock or I/O → database "
+           "LWLock/IO waits; else unidentified (resilience/scaling.py).",
     rollback="The web and the `core` worker are restarted at the stack's sizes; the web curve's transfers drain.",
     original="Lambda concurrency scales each function on its own (up to the account's limits); the core API and "
              "DynamoDB are shared by all of them, so the flattening moves there.",

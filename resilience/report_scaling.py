@@ -55,7 +55,8 @@ def e6_section(run: dict[str, Any], *, chart: str | None) -> list[str]:
         where = f"flattens at {curve['flattens_at']}" if curve.get("flattens_at") is not None else "does not flatten"
         lines += ["", f"The curve {where}: **{curve.get('cause')}**" +
                   (f" (machine busy {fmt(signals.get('machine_busy_pct'))} %, lock-wait share "
-                   f"{fmt(signals.get('lock_wait_share'), 3)} (LWLock {fmt(signals.get('lwlock_wait_share'), 3)}), "
+                   f"{fmt(signals.get('lock_wait_share'), 3)}, LWLock/IO waits {fmt(signals.get('db_wait_share'), 3)} "
+                   f"(top {signals.get('top_wait_events') or '–'}), "
                    f"core mock {fmt(signals.get('core_mock_share'), 3)} "
                    f"and processes not of this run {fmt(signals.get('others_share'), 3)} of the CPU, largest group "
                    f"{signals.get('largest_group')} {fmt(signals.get('largest_group_share'), 3)})" if signals else "")

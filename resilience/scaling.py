@@ -17,6 +17,9 @@ CPU_SATURATED_PCT = 90.0
 # Database locks: share of this run's active PostgreSQL backends (sampled several times a second) waiting on a
 # heavyweight lock (row, tuple, transaction id: wait_event_type = 'Lock').
 LOCK_WAIT_SHARE_MIN = 0.20
+# Database waits other than row locks: share of active backends waiting on an LWLock (e.g. WALWrite at commit,
+# buffer mapping) or on I/O (e.g. WAL or data file sync).
+DB_WAIT_SHARE_MIN = 0.20
 # The core mock is the bottleneck when, with the CPU saturated, it used at least this share of the CPU that this
 # run's processes used.
 CORE_MOCK_SHARE_MIN = 0.30
@@ -25,7 +28,8 @@ CORE_MOCK_SHARE_MIN = 0.30
 OTHER_LOAD_SHARE_MIN = 0.25
 
 THRESHOLDS = {"flat_gain_min": FLAT_GAIN_MIN, "cpu_saturated_pct": CPU_SATURATED_PCT,
-              "lock_wait_share_min": LOCK_WAIT_SHARE_MIN, "core_mock_share_min": CORE_MOCK_SHARE_MIN,
+              "lock_wait_share_min": LOCK_WAIT_SHARE_MIN, "db_wait_share_min": DB_WAIT_SHARE_MIN,
+              "core_mock_share_min": CORE_MOCK_SHARE_MIN,
               "other_load_share_min": OTHER_LOAD_SHARE_MIN}
 
 # CpuMeter labels that are not a process group of this run.
@@ -34,6 +38,7 @@ OTHERS = ("not this run", "postgres (other databases)")
 CORE_MOCK = "core mock"
 
 CAUSE_LOCKS = "database locks"
+CAUSE_DB_WAITS = "database LWLock/IO waits"
 CAUSE_CORE_MOCK = "core mock (CPU)"
 CAUSE_CPU = "CPU (both cores saturated)"
 CAUSE_OTHER_LOAD = "CPU taken by other processes on the shared machine"
@@ -41,14 +46,20 @@ CAUSE_UNIDENTIFIED = "unidentified (no resource saturated)"
 NOT_FLAT = "did not flatten within the measured range"
 
 
-def pg_activity_summary(samples: list[dict[str, int]]) -> dict[str, Any]:
+def pg_activity_summary(samples: list[dict[str, int]], events: dict[str, int] | None = None) -> dict[str, Any]:
     """Samples of pg_stat_activity for this run's databases ({active, lock, lwlock, io}: backends in each state)
-    → mean active backends and the share of active backend-samples waiting on a heavyweight lock / an LWLock."""
+    → mean active backends and the share of active backend-samples waiting on a heavyweight lock, on an LWLock or
+    I/O; `events` (wait "type:event" → backend-samples) gives the most frequent waits by name."""
     active = sum(sample["active"] for sample in samples)
+
+    def share(key: str) -> float:
+        return round(sum(sample[key] for sample in samples) / active, 3) if active else 0.0
+
+    top = sorted((events or {}).items(), key=lambda item: -item[1])[:3]
     return {"samples": len(samples), "active_mean": round(active / len(samples), 2) if samples else None,
-            "lock_wait_share": round(sum(sample["lock"] for sample in samples) / active, 3) if active else 0.0,
-            "lwlock_wait_share": round(sum(sample["lwlock"] for sample in samples) / active, 3) if active else 0.0,
-            "lock_waiting_max": max((sample["lock"] for sample in samples), default=0)}
+            "lock_wait_share": share("lock"), "lwlock_wait_share": share("lwlock"), "io_wait_share": share("io"),
+            "lock_waiting_max": max((sample["lock"] for sample in samples), default=0),
+            "top_wait_events": {name: round(count / active, 3) for name, count in top} if active else {}}
 
 
 def cpu_shares(cpu: dict[str, float]) -> dict[str, Any]:
@@ -68,19 +79,22 @@ def flattening_cause(point: dict[str, Any]) -> dict[str, Any]:
     2. CPU saturated and the core mock used ≥ CORE_MOCK_SHARE_MIN of this run's CPU → the core mock;
     3. CPU saturated → CPU (the largest group named);
     4. lock waits ≥ LOCK_WAIT_SHARE_MIN of active backends → database locks;
-    5. otherwise unidentified.
+    5. LWLock + I/O waits ≥ DB_WAIT_SHARE_MIN of active backends → database LWLock/IO waits (commit flushes…);
+    6. otherwise unidentified.
     CPU comes first: with both cores busy no lock or queue could be relieved by more processes. The signals seen
     (all of them, not only the deciding one) are returned too."""
     cpu = point.get("cpu") or {}
     busy = cpu.get("machine_busy_pct", 0.0)
     shares = cpu_shares(cpu)
     lock_share = (point.get("pg") or {}).get("lock_wait_share") or 0.0
-    lwlock_share = (point.get("pg") or {}).get("lwlock_wait_share") or 0.0
+    pg = point.get("pg") or {}
+    db_wait_share = round((pg.get("lwlock_wait_share") or 0.0) + (pg.get("io_wait_share") or 0.0), 3)
     core_mock_share = shares["share"].get(CORE_MOCK, 0.0)
     largest = max(shares["share"].items(), key=lambda item: item[1], default=("–", 0.0))
     signals = {"machine_busy_pct": busy, "cpu_saturated": busy >= CPU_SATURATED_PCT,
                "lock_wait_share": lock_share, "locks": lock_share >= LOCK_WAIT_SHARE_MIN,
-               "lwlock_wait_share": lwlock_share,
+               "db_wait_share": db_wait_share, "db_waits": db_wait_share >= DB_WAIT_SHARE_MIN,
+               "top_wait_events": pg.get("top_wait_events") or {},
                "core_mock_share": core_mock_share, "others_share": shares["others_share"],
                "largest_group": largest[0], "largest_group_share": largest[1]}
     if signals["cpu_saturated"] and shares["others_share"] >= OTHER_LOAD_SHARE_MIN:
@@ -91,6 +105,8 @@ def flattening_cause(point: dict[str, Any]) -> dict[str, Any]:
         cause = CAUSE_CPU
     elif signals["locks"]:
         cause = CAUSE_LOCKS
+    elif signals["db_waits"]:
+        cause = CAUSE_DB_WAITS
     else:
         cause = CAUSE_UNIDENTIFIED
     return {"cause": cause, "signals": signals}

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import threading
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from resilience.cpu import CpuMeter
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
 
 class PgActivitySampler(threading.Thread):
     """pg_stat_activity of this run's two databases every PG_SAMPLE_INTERVAL_S on its own connection: backends
-    active, and active ones waiting on a heavyweight lock, an LWLock or I/O (its own backend excluded)."""
+    active, active ones waiting on a heavyweight lock, an LWLock or I/O, and the waits by name (its own backend
+    excluded)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True, name="e6-pg-activity")
         self.samples: list[dict[str, int]] = []
+        self.events: Counter[str] = Counter()
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -55,11 +58,16 @@ class PgActivitySampler(threading.Thread):
                  "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'LWLock'), "
                  "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'IO') "
                  "FROM pg_stat_activity WHERE datname IN (%s, %s) AND pid <> pg_backend_pid()")
+        events = ("SELECT wait_event_type || ':' || wait_event, count(*) FROM pg_stat_activity "
+                  "WHERE datname IN (%s, %s) AND pid <> pg_backend_pid() AND state = 'active' "
+                  "AND wait_event IS NOT NULL GROUP BY 1")
         try:
             while not self._stop_event.is_set():
                 with connection.cursor() as cursor:
                     cursor.execute(query, [BANK_DB, CORE_DB])
                     active, lock, lwlock, io = cursor.fetchone()
+                    cursor.execute(events, [BANK_DB, CORE_DB])
+                    self.events.update(dict(cursor.fetchall()))
                 self.samples.append({"active": active, "lock": lock, "lwlock": lwlock, "io": io})
                 self._stop_event.wait(PG_SAMPLE_INTERVAL_S)
         finally:
@@ -68,7 +76,7 @@ class PgActivitySampler(threading.Thread):
     def stop(self) -> dict[str, Any]:
         self._stop_event.set()
         self.join(10)
-        return pg_activity_summary(self.samples)
+        return pg_activity_summary(self.samples, dict(self.events))
 
 
 def _db_now() -> dt.datetime:

@@ -13,10 +13,10 @@ def cpu(busy, **groups):
     return {**groups, "machine_busy_pct": busy, "wall_s": 10.0, "interrupts": 0.1, "steal": 0.0}
 
 
-def point(n, rate, *, busy=50.0, lock_share=0.0, complete=True, units=600, **groups):
+def point(n, rate, *, busy=50.0, lock_share=0.0, lwlock_share=0.0, complete=True, units=600, **groups):
     groups = groups or {"core workers": 5.0, "core mock": 2.0, "postgres": 2.0}
     return {"n": n, "rate": rate, "units": units, "complete": complete, "cpu": cpu(busy, **groups),
-            "pg": {"lock_wait_share": lock_share}}
+            "pg": {"lock_wait_share": lock_share, "lwlock_wait_share": lwlock_share, "io_wait_share": 0.05}}
 
 
 # --- the flattening rule ---------------------------------------------------------------------------------------
@@ -27,7 +27,8 @@ def point(n, rate, *, busy=50.0, lock_share=0.0, complete=True, units=600, **gro
     (point(4, 80, busy=95.0, **{"core workers": 4.0, "core mock": 4.0, "postgres": 2.0}), scaling.CAUSE_CORE_MOCK),
     (point(4, 80, busy=95.0, **{"core workers": 8.0, "core mock": 1.0, "postgres": 3.0}), scaling.CAUSE_CPU),
     (point(4, 80, busy=60.0, lock_share=0.4), scaling.CAUSE_LOCKS),
-    (point(4, 80, busy=60.0, lock_share=0.05), scaling.CAUSE_UNIDENTIFIED),
+    (point(4, 80, busy=60.0, lock_share=0.05, lwlock_share=0.2), scaling.CAUSE_DB_WAITS),
+    (point(4, 80, busy=60.0, lock_share=0.05, lwlock_share=0.1), scaling.CAUSE_UNIDENTIFIED),
 ])
 def test_the_rule_names_the_cause_from_cpu_lock_waits_and_the_core_mock_share(measured, cause):
     # when
@@ -60,10 +61,14 @@ def test_cpu_shares_leave_other_users_of_the_machine_out_of_this_runs_groups():
 def test_pg_activity_summary_is_the_share_of_active_backend_samples_waiting_on_a_lock():
     # when
     summary = scaling.pg_activity_summary([{"active": 4, "lock": 1, "lwlock": 0, "io": 0},
-                                           {"active": 6, "lock": 3, "lwlock": 1, "io": 0}])
+                                           {"active": 6, "lock": 3, "lwlock": 1, "io": 2}],
+                                          {"Lock:transactionid": 4, "LWLock:WALWrite": 1, "IO:WALSync": 2,
+                                           "Client:ClientRead": 1})
     # then
     assert summary["lock_wait_share"] == 0.4 and summary["lwlock_wait_share"] == 0.1
+    assert summary["io_wait_share"] == 0.2
     assert summary["active_mean"] == 5.0 and summary["lock_waiting_max"] == 3
+    assert summary["top_wait_events"] == {"Lock:transactionid": 0.4, "IO:WALSync": 0.2, "LWLock:WALWrite": 0.1}
 
 
 # --- the curve ------------------------------------------------------------------------------------------------
