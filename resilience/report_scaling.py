@@ -37,9 +37,9 @@ def _cpu_cell(row: dict[str, Any]) -> str:
 def e6_section(run: dict[str, Any], *, chart: str | None) -> list[str]:
     """Markdown lines for E6's run: one table per curve, the rule's signals at the flattening point, the chart."""
     e6 = run["metrics"].get("e6") or {}
-    lines = [f"Backlog {fmt(e6.get('backlog'))} transfers per core point; web points {fmt(e6.get('web_seconds'))} s "
-             f"of wrk each ({fmt(e6.get('web_threads'))} threads per web worker); E6 took {fmt(e6.get('seconds'))} "
-             f"s. Thresholds of the rule: {e6.get('thresholds')}.", ""]
+    lines = ["", f"Backlog {fmt(e6.get('backlog'))} transfers per core point; web points "
+             f"{fmt(e6.get('web_seconds'))} s of wrk each ({fmt(e6.get('web_threads'))} threads per web worker); "
+             f"E6 took {fmt(e6.get('seconds'))} s. Thresholds of the rule: {e6.get('thresholds')}.", ""]
     for key, axis, unit in CURVES:
         curve = e6.get(key)
         if not curve:
@@ -85,10 +85,15 @@ def chart_e6(run: dict[str, Any], *, title: str, path: Path) -> None:
         busy = axis_plot.twinx()
         busy.plot(n, [row.get("machine_busy_pct") or 0 for row in points], color="tab:red", alpha=0.4,
                   marker=".", label="machine busy %")
+        busy.plot(n, [(row.get("machine_busy_pct") or 0) * max(0.0, 1 - (row.get("others_share") or 0))
+                      for row in points],
+                  color="tab:red", alpha=0.4, linestyle="--", label="of it this run's processes %")
         busy.set_ylim(0, 105)
+        busy.legend(loc="lower right", fontsize=7)
         busy.set_ylabel("machine busy (%)")
         if e6[key].get("flattens_at") is not None:
             axis_plot.axvline(e6[key]["flattens_at"], color="black", alpha=0.3, linewidth=0.8)
+        axis_plot.set_ylim(bottom=0)
         axis_plot.set_xscale("log", base=2)
         axis_plot.set_xticks(n, [str(value) for value in n])
         axis_plot.set_xlabel(axis)
