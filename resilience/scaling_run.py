@@ -152,6 +152,7 @@ def core_point(stack: Harness, *, concurrency: int, backlog: int, timeout_s: flo
             time.sleep(0.25)
         cpu = meter.stop()
         activity = pg.stop()
+        state = _transfers_since(since)  # counted again: the loop's counts are from several statements
     finally:
         stack.procs.stop(worker)
         stack.workers.pop("core", None)
@@ -228,7 +229,8 @@ def scaling_run(stack: Harness, *, quick: bool) -> dict[str, Any]:
     wall = time.monotonic()
     options = dict(stack.stack_options)
     core_points, web_points, error = [], [], ""
-    stack.procs.stop(stack.workers.pop("core"))
+    if "core" in stack.workers:
+        stack.procs.stop(stack.workers.pop("core"))
     try:
         for concurrency in concurrencies:
             core_points.append(core_point(stack, concurrency=concurrency, backlog=backlog, timeout_s=timeout_s))
