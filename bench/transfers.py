@@ -20,7 +20,6 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # a script in bench/:
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -58,6 +57,7 @@ from resilience import environment as shared_env  # noqa: E402
 from resilience import run_facts  # noqa: E402
 from resilience.environment import WorldEnvironment  # noqa: E402
 from resilience.processes import Child, Processes  # noqa: E402
+from resilience.wrk import wrk_parse  # noqa: E402
 
 RESULTS_DIR = shared_env.REPO_ROOT / "bench" / "results"
 PYTHON = str(shared_env.VENV_BIN / "python")
@@ -312,27 +312,6 @@ class World:
                 | {"max": latencies[-1] if latencies else None}}
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    return float(match[1]) * _UNITS[match[2]] if match else float("nan")
-
-
-def wrk_parse(output: str) -> dict[str, Any]:
-    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", output)
-    if total is None:
-        raise RuntimeError(f"wrk output not understood:\n{output}")
-    requests, seconds = int(total[1]), _ms(total[2] + total[3]) / 1000
-    non_2xx = int(m[1]) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
-    socket_errors = m[0] if (m := re.search(r"Socket errors:.*", output)) else ""
-    latency = {f"p{m[1]}": _ms(m[2]) for m in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M)}
-    ok = requests - non_2xx
-    return {"requests": requests, "ok": ok, "non_2xx": non_2xx, "socket_errors": socket_errors,
-            "seconds": seconds, "rps": ok / seconds, "latency_ms_closed_loop": latency}
-
-
 # --- scenarios ---------------------------------------------------------------------------------------------
 
 
@@ -567,7 +546,7 @@ def raw_floor(world: World, bench: Any, *, transfers: int) -> dict[str, Any]:
 def balance_get(world: World, *, seconds: float) -> dict[str, Any]:
     """wrk closed loop (WRK_CONNECTIONS) on `GET /v1/api/balance?accountId=` of user001's warm-up account (a few
     postings), with user001's bearer token."""
-    from bench.tx_measures import wrk_script_requests
+    from resilience.wrk import wrk_script_requests
 
     path = f"/v1/api/balance?accountId={world.accounts['warmup']}"
     script = wrk_script_requests(RESULTS_DIR / "wrk-balance.lua", method="GET", url_path=path,

@@ -1,12 +1,11 @@
 """Measurements of bench/transfers.py beyond latency and rate (issue 17): peak memory of each process group,
-database work per completed transfer (pg_stat_database deltas and a counted sample of statements), the wrk
-scripts for many-request and GET runs, and the scaling curve (relay pool processes, web workers).
+database work per completed transfer (pg_stat_database deltas and a counted sample of statements),
+and the scaling curve (relay pool processes, web workers).
 
 Imported by bench/transfers.py only; it takes that script's `World` and `Bench` as plain objects.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import Any
 
 from bench import environment
 from bench.procs import CpuMeter, _process_table
+from resilience.wrk import wrk_script_requests
 
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched",
@@ -144,22 +144,6 @@ def statements_sample(*, user: Any, body: dict[str, Any]) -> dict[str, Any]:
     counted = one()
     legs = [leg["statements"] for leg in counted["legs"]]
     return {**counted, "per_transfer": counted["accept"] + sum(legs)}
-
-
-# --- wrk scripts -----------------------------------------------------------------------------------------
-
-
-def wrk_script_requests(path: Path, *, method: str, url_path: str, entries: list[dict[str, Any]]) -> Path:
-    """A wrk Lua script sending `entries` ({headers, body}) in turn, each connection thread from the first."""
-    lines = ["local requests = {}", "local count = 0", "init = function(args)"]
-    for entry in entries:
-        headers = "{" + ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in entry["headers"].items()) + "}"
-        body = json.dumps(entry.get("body")) if entry.get("body") else "nil"
-        lines.append(f'  table.insert(requests, wrk.format("{method}", {json.dumps(url_path)}, {headers}, {body}))')
-    lines += ["  count = #requests", "end", "local index = 0",
-              "request = function()", "  index = index % count + 1", "  return requests[index]", "end"]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 # --- scaling curve ---------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class Experiment:
     rollback: str
     criteria: tuple[Criterion, ...]
     original: str = ""  # what the original microservice sample does in the same situation
-    kind: str = "load"  # "load" | "static" | "todo"
+    kind: str = "load"  # "load" | "static" | "scaling" (E6: its own measurement on the stack) | "todo"
     full: Timing | None = None
     quick: Timing | None = None
     steps: tuple[Step, ...] = ()

@@ -5,7 +5,7 @@ computed by resilience/analysis.py under the dotted names the criteria use.
 """
 from __future__ import annotations
 
-from resilience import experiments_change
+from resilience import experiments_change, experiments_scaling
 from resilience.criteria import CONSISTENCY, ONE_MAIL, Criterion, Experiment, Step, Timing, Variant
 
 _AVAIL = 0.999
@@ -287,18 +287,13 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                   Criterion("outbox_without_event", "==", 0, "0 outbox rows without their event"),
                   Criterion("read_model_drift", "==", 0, "0 read-model drift")),
     ),
-    # --- not implemented in this harness yet (listed so the report shows them) ---------------------------------
-    *(Experiment(id=code, title=title, dimension=dimension, kind="todo", hypothesis="", method="", rollback="",
-                 criteria=())
-      for code, title, dimension in (
-          ("E6", "Scaling on one box (core concurrency 1–16, web workers 2–8)", "scalability"),
-      )),
+    *experiments_scaling.EXPERIMENTS,
     *experiments_change.EXPERIMENTS,
 )
 
 EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
-PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10", "E13",
-            "E15", "E16")
+PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E6", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10",
+            "E13", "E15", "E16")
 QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
 
 

@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = out_dir / f"run-{stamp}"
     (run_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
     (run_dir / "flags").mkdir(exist_ok=True)
-    load_experiments = [experiment for experiment in selected if experiment.kind == "load"]
+    # Experiments on the running stack: W0 load runs, and E6's own scaling measurement.
+    load_experiments = [experiment for experiment in selected if experiment.kind in ("load", "scaling")]
     results: list[dict[str, Any]] = []
     wall = time.monotonic()
     secret_values = environment.random_secrets()
@@ -190,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 runs = []
                 try:
-                    for variant in experiment.variants:
+                    if experiment.kind == "scaling":
+                        from resilience.scaling_run import scaling_run
+
+                        runs.append(scaling_run(harness, quick=args.quick))
+                    for variant in experiment.variants if experiment.kind == "load" else ():
                         runs.append(harness.run_load(experiment, variant))
                 except ComponentError as exc:
                     log(f"!! {exc}")
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             if load_experiments and not stack_error:
                 environment.redis_flush(world_env.broker_url)
     for experiment in selected:
-        if experiment.kind == "load":
+        if experiment.kind in ("load", "scaling"):
             continue
         if experiment.kind == "todo":
             results.append(experiment_result(experiment))

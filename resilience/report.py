@@ -17,6 +17,7 @@ from typing import Any
 from resilience.environment import REPO_ROOT
 from resilience.report_charts import ENDPOINT_ORDER, chart_run
 from resilience.report_headlines import fmt, headline, pct, window_of
+from resilience.report_scaling import chart_e6, e6_section
 
 DEFAULT_OUT = REPO_ROOT / "resilience" / "results"
 DOCS_PATH = REPO_ROOT / "docs" / "resilience-report.md"
@@ -119,6 +120,9 @@ def experiment_section(result: dict[str, Any], record: dict[str, Any], *, charts
     lines += ["", f"Measured: {headline(result)}.", ""]
     lines += criteria_table(result)
     for run in result.get("runs", []):
+        if run.get("kind") == "scaling":  # E6: curves, not a load run over time
+            lines += e6_section(run, chart=charts.get(f"{result['id']}-{run['variant']}"))
+            continue
         metrics = run["metrics"]
         timing = run["timing"]
         label = "" if run["variant"] == "run" else f"Run {run['variant']} ({run.get('variant_note', '')}): "
@@ -167,6 +171,10 @@ def render(records: list[dict[str, Any]], *, charts_dir: Path = CHARTS_DIR, make
         for code in ids:
             result, _record = chosen[code]
             for run in result.get("runs", []):
+                if run.get("kind") == "scaling":
+                    chart_e6(run, title=f"{code} {result['title']}", path=charts_dir / f"{code}.png")
+                    charts[f"{code}-{run['variant']}"] = f"resilience/{code}.png"
+                    continue
                 if not run.get("series"):
                     continue
                 key = f"{code}-{run['variant']}"

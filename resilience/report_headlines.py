@@ -156,4 +156,10 @@ def _e14(metrics: dict[str, Any]) -> str:
 
 
 # Experiments whose headline does not follow the generic static or load form.
-SPECIFIC_HEADLINES = {"E8": _e8, "E12": _e12, "E14": _e14}
+def _e6(metrics: dict[str, Any]) -> str:
+    from resilience.report_scaling import e6_headline  # it formats with this module's fmt
+
+    return e6_headline(metrics)
+
+
+SPECIFIC_HEADLINES = {"E6": _e6, "E8": _e8, "E12": _e12, "E14": _e14}

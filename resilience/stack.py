@@ -109,15 +109,15 @@ class Stack:
             "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--log-level", "warning"])
         self._http_ready(f"{self.core_url}/healthz", self.core_mock, component="core-banking mock (gunicorn)")
 
-    def web_start(self, *, second: bool = False) -> float:
-        """gunicorn web (the second instance behind the proxy when `second`); returns seconds until /healthz
-        answered."""
+    def web_start(self, *, second: bool = False, workers: int | None = None) -> float:
+        """gunicorn web (the second instance behind the proxy when `second`; `workers` processes instead of the
+        stack's, for E6); returns seconds until /healthz answered."""
         self.restarts += 1
         env_extra = {}
         if "throttle_write" in self.stack_options:
             env_extra["THROTTLE_WRITE_RATE"] = self.stack_options["throttle_write"]
         port = self.web2_port if second else self.web_port
-        workers = WEB_WORKERS // 2 if self.stack_options.get("proxy") else WEB_WORKERS
+        workers = workers or (WEB_WORKERS // 2 if self.stack_options.get("proxy") else WEB_WORKERS)
         child = self.procs.start(f"web{'2' if second else ''}-{self.restarts}", [
             str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--worker-class", "gthread", "--workers", str(workers), "--threads", str(WEB_THREADS),
@@ -150,11 +150,13 @@ class Stack:
         self.proxy = self.procs.start("haproxy", [binary, "-db", "-f", str(config)])
         self._http_ready(f"http://127.0.0.1:{self.proxy_port}/healthz", self.proxy, component="HAProxy")
 
-    def worker_start(self, role: str, *, release_dir: Path | None = None) -> Child:
+    def worker_start(self, role: str, *, release_dir: Path | None = None, concurrency: int | None = None) -> Child:
         """`core` (queue core, concurrency 4), `notify` (queues notify + default, 2) or `shared` (every queue),
-        running the code of `release_dir` (a copy of the repository) when given, else of this one."""
-        queues, concurrency = {"core": ("core", CORE_CONCURRENCY), "notify": ("notify,default", NOTIFY_CONCURRENCY),
-                               "shared": ("core,notify,default", CORE_CONCURRENCY)}[role]
+        running the code of `release_dir` (a copy of the repository) when given, else of this one; `concurrency`
+        prefork processes instead of the role's (E6)."""
+        queues, default = {"core": ("core", CORE_CONCURRENCY), "notify": ("notify,default", NOTIFY_CONCURRENCY),
+                           "shared": ("core,notify,default", CORE_CONCURRENCY)}[role]
+        concurrency = concurrency or default
         self.restarts += 1
         name = f"worker-{role}-{self.restarts}"
         worker = self.procs.start(name, [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues,
