@@ -13,11 +13,11 @@ from resilience.criteria import CONSISTENCY, Criterion, Experiment, Step, Timing
 # Seconds since the load started: [start, end) of each window. The gaps between faults let the stack settle so
 # each window measures its own fault; the spike comes last because its provisioning backlog outlasts it.
 PHASES_FULL: dict[str, Any] = {
-    "baseline": (0, 40), "hog": (40, 90), "crash": (100, 150), "spike": (160, 210),
-    "hog_ms": 2500, "crash_every_s": 8, "spike_rate": 20.0}
+    "baseline": (0, 40), "hog": (40, 90), "crash": (95, 145), "spike": (155, 185),
+    "hog_ms": 2500, "crash_every_s": 12, "spike_rate": 20.0}
 PHASES_QUICK: dict[str, Any] = {
-    "baseline": (0, 14), "hog": (14, 28), "crash": (30, 42), "spike": (44, 52),
-    "hog_ms": 2500, "crash_every_s": 5, "spike_rate": 20.0}
+    "baseline": (0, 10), "hog": (10, 18), "crash": (19, 29), "spike": (31, 36),
+    "hog_ms": 2500, "crash_every_s": 8, "spike_rate": 20.0}
 FAULTS = ("hog", "crash", "spike")
 # The routes of the pools the faults do not touch in the bulkheads topology, and those of the account-opening pool.
 OTHER_ROUTES = ("balance", "transactions", "transfer")
@@ -74,17 +74,19 @@ E19 = Experiment(
            "with customers. Faults, one after another after a baseline window: a CPU hog in the account-opening "
            "handler (each POST /v1/api/accounts burns 2.5 s of CPU first; flag in resilience/fault_switches.py, "
            "harness settings only), a crash loop of the pool serving account opening (kill -9 of its process "
-           "group, restarted at once by the harness, again every 8 s: in `single` that pool is the only one), "
-           "and E5's spike (+20 applications/s, each approved 2 s later). Per route availability and p95 per "
+           "group, restarted at once by the harness, again 12 s after each kill: in `single` that pool is the "
+           "only one), and E5's spike (+20 applications/s, each approved 2 s later; 30 s). HAProxy checks each "
+           "pool's /healthz every second and takes it out after 3 failures (E4b's 0.5 s, 1-failure check would "
+           "eject a busy single server and answer 503 for slowness). Per route availability and p95 per "
            "window against the same run's baseline window.",
     rollback="Hog flag off, crash loop ends with the pool restarted, spike load stops; the outbox drains.",
     original="Separate Lambdas per service: a CPU-bound or crashing account-opening function does not take "
              "balance or transfer functions with it (the seed's 'local blast radius'); DynamoDB and the core API "
              "stay shared.",
-    full=Timing(duration_s=220, fault_start_s=PHASES_FULL["hog"][0], fault_end_s=PHASES_FULL["spike"][1],
+    full=Timing(duration_s=195, fault_start_s=PHASES_FULL["hog"][0], fault_end_s=PHASES_FULL["spike"][1],
                 drain_wait_s=150),
-    quick=Timing(duration_s=56, fault_start_s=PHASES_QUICK["hog"][0], fault_end_s=PHASES_QUICK["spike"][1],
-                 drain_wait_s=60),
+    quick=Timing(duration_s=38, fault_start_s=PHASES_QUICK["hog"][0], fault_end_s=PHASES_QUICK["spike"][1],
+                 drain_wait_s=45),
     load={"phases": PHASES_FULL, "phases_quick": PHASES_QUICK},
     steps=(Step("start", "e19_faults", {}),),
     variants=(Variant("single", {"topology": "single"}, "one web pool, one Celery worker for every queue"),

@@ -90,8 +90,9 @@ def pool_for_path(path: str, *, topology: str = "bulkheads") -> str:
 
 
 def haproxy_config(*, topology: str, frontend_port: int, pool_ports: dict[str, int]) -> str:
-    """HAProxy config: one backend per pool (health check GET /healthz every 0.5 s, as E4b), path ACLs from
-    ROUTE_RULES in the bulkheads topology. A failed connection is retried (never a request already sent)."""
+    """HAProxy config: one backend per pool (health check GET /healthz every second, out after 3 failures), path
+    ACLs from ROUTE_RULES in the bulkheads topology. A failed connection is retried (never a request already
+    sent)."""
     pools = [pool.name for pool in TOPOLOGIES[topology]["pools"]]
     lines = ["global", "  maxconn 1024", "defaults", "  mode http", "  timeout connect 2s", "  timeout client 60s",
              "  timeout server 60s", "  retries 2", "  option redispatch", "frontend bank",
@@ -104,7 +105,9 @@ def haproxy_config(*, topology: str, frontend_port: int, pool_ports: dict[str, i
         lines.append(f"  default_backend {pools[0]}")
     for pool in pools:
         lines += [f"backend {pool}", "  option httpchk GET /healthz", "  http-check expect status 200",
-                  "  default-server inter 500ms fall 1 rise 2",
+                  # One server per backend: unlike E4b's failover check (fall 1 after 0.5 s), a busy server is
+                  # not ejected (that would turn slowness into 503s); a dead one refuses connections anyway.
+                  "  timeout check 5s", "  default-server inter 1s fall 3 rise 1",
                   f"  server {pool}1 127.0.0.1:{pool_ports[pool]} check"]
     return "\n".join([*lines, ""])
 
@@ -197,10 +200,12 @@ class TopologyActions(FaultActions):
 
     def pool_crash_loop(self, *, pool: str, start_s: float, end_s: float, interval_s: float) -> None:
         """From `start_s` to `end_s` (since the load started): kill -9 the pool's whole process group, the
-        supervisor (this harness) starts it again at once, `interval_s` later it crashes again."""
+        supervisor (this harness) starts it again at once, `interval_s` after the kill it crashes again. No kill
+        later than `interval_s / 2` before `end_s`, so the last restart falls inside the window."""
         e19 = self.extra.setdefault("e19", {})
         crashes = e19.setdefault("crash_restarts", [])
-        while not self._stop_periodic.is_set() and time.time() < self.t0 + end_s:
+        due = self.t0 + start_s
+        while not self._stop_periodic.is_set() and time.time() < self.t0 + end_s - interval_s / 2:
             child, _port = self.pools[pool]
             killed_at = time.monotonic()
             try:
@@ -212,39 +217,46 @@ class TopologyActions(FaultActions):
             self.pool_start(pool)
             crashes.append({"t": round(time.time() - self.t0, 1), "down_s": round(time.monotonic() - killed_at, 2)})
             e19["crashes"] = len(crashes)
-            self._stop_periodic.wait(interval_s)
+            due = max(due + interval_s, time.time() + 1.0)
+            self._stop_periodic.wait(due - time.time())
 
     def e19_faults(self) -> None:
-        """Runs the three faults of E19 one after another in their windows (a thread, joined by periodic_stop):
-        CPU hog in the account-opening handler, crash loop of the account-opening pool, E5's application spike."""
+        """The three faults of E19, each in its own window (one thread each, joined by periodic_stop): CPU hog in
+        the account-opening handler, crash loop of the pool serving account opening, E5's application spike."""
         from resilience.experiments_bulkheads import PHASES_FULL, PHASES_QUICK
 
         phases = PHASES_QUICK if self.quick else PHASES_FULL
         pool = "accounts" if self.stack_options.get("topology") == "bulkheads" else "single"
 
         def at(second: float) -> bool:
+            """Wait until `second` since the load started; False when the run is stopping."""
             delay = self.t0 + second - time.time()
             return not self._stop_periodic.wait(delay) if delay > 0 else not self._stop_periodic.is_set()
 
-        def run() -> None:
-            hog, crash, spike = phases["hog"], phases["crash"], phases["spike"]
+        def hog() -> None:
             try:
-                if at(hog[0]):
+                if at(phases["hog"][0]):
                     self.cpu_hog(on=True, ms=phases["hog_ms"])
-                    at(hog[1])
+                    at(phases["hog"][1])
             finally:
                 self.cpu_hog(on=False)
-            try:
-                if at(crash[0]):
-                    self.pool_crash_loop(pool=pool, start_s=crash[0], end_s=crash[1],
-                                         interval_s=phases["crash_every_s"])
-                if at(spike[0]):
-                    self.spike(rate=phases["spike_rate"],
-                               timing=Timing(duration_s=spike[1], fault_start_s=spike[0], fault_end_s=spike[1]))
-            except ComponentError as exc:  # a pool that does not come back is the finding, not a harness crash
-                self.extra.setdefault("e19", {})["fault_error"] = str(exc).splitlines()[0]
-                log(f"!! E19 fault thread: {exc}")
 
-        thread = threading.Thread(target=run, daemon=True, name="e19-faults")
-        thread.start()
-        self._threads.append(thread)
+        def crash() -> None:
+            try:
+                if at(phases["crash"][0]):
+                    self.pool_crash_loop(pool=pool, start_s=phases["crash"][0], end_s=phases["crash"][1],
+                                         interval_s=phases["crash_every_s"])
+            except ComponentError as exc:  # a pool that does not come back is a finding, not a harness crash
+                self.extra.setdefault("e19", {})["fault_error"] = str(exc).splitlines()[0]
+                log(f"!! E19 crash loop: {exc}")
+
+        def spike() -> None:
+            start, end = phases["spike"]
+            if at(start):
+                self.spike(rate=phases["spike_rate"], timing=Timing(duration_s=end, fault_start_s=start,
+                                                                    fault_end_s=end))
+
+        for name, target in (("hog", hog), ("crash", crash), ("spike", spike)):
+            thread = threading.Thread(target=target, daemon=True, name=f"e19-{name}")
+            thread.start()
+            self._threads.append(thread)
