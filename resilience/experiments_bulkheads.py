@@ -10,13 +10,14 @@ from typing import Any
 from resilience import metrics as m
 from resilience.criteria import CONSISTENCY, Criterion, Experiment, Step, Timing, Variant
 
-# Seconds since the load started: [start, end) of each window. The gaps between faults let the stack settle so
-# each window measures its own fault; the spike comes last because its provisioning backlog outlasts it.
+# Seconds since the load started: [start, end) of each window. The baseline skips the first seconds (new
+# processes open their database connections on their first requests); the gaps between faults let the stack
+# settle so each window measures its own fault; the spike comes last because its provisioning backlog outlasts it.
 PHASES_FULL: dict[str, Any] = {
-    "baseline": (0, 40), "hog": (40, 90), "crash": (95, 145), "spike": (155, 185),
+    "baseline": (5, 40), "hog": (40, 90), "crash": (95, 145), "spike": (155, 180),
     "hog_ms": 2500, "crash_every_s": 12, "spike_rate": 20.0}
 PHASES_QUICK: dict[str, Any] = {
-    "baseline": (0, 10), "hog": (10, 18), "crash": (19, 29), "spike": (31, 36),
+    "baseline": (3, 10), "hog": (10, 18), "crash": (19, 29), "spike": (31, 36),
     "hog_ms": 2500, "crash_every_s": 8, "spike_rate": 20.0}
 FAULTS = ("hog", "crash", "spike")
 # The routes of the pools the faults do not touch in the bulkheads topology, and those of the account-opening pool.
@@ -75,7 +76,7 @@ E19 = Experiment(
            "handler (each POST /v1/api/accounts burns 2.5 s of CPU first; flag in resilience/fault_switches.py, "
            "harness settings only), a crash loop of the pool serving account opening (kill -9 of its process "
            "group, restarted at once by the harness, again 12 s after each kill: in `single` that pool is the "
-           "only one), and E5's spike (+20 applications/s, each approved 2 s later; 30 s). HAProxy checks each "
+           "only one), and E5's spike (+20 applications/s, each approved 2 s later; 25 s). HAProxy checks each "
            "pool's /healthz every second and takes it out after 3 failures (E4b's 0.5 s, 1-failure check would "
            "eject a busy single server and answer 503 for slowness). Per route availability and p95 per "
            "window against the same run's baseline window.",
@@ -83,8 +84,8 @@ E19 = Experiment(
     original="Separate Lambdas per service: a CPU-bound or crashing account-opening function does not take "
              "balance or transfer functions with it (the seed's 'local blast radius'); DynamoDB and the core API "
              "stay shared.",
-    full=Timing(duration_s=195, fault_start_s=PHASES_FULL["hog"][0], fault_end_s=PHASES_FULL["spike"][1],
-                drain_wait_s=150),
+    full=Timing(duration_s=190, fault_start_s=PHASES_FULL["hog"][0], fault_end_s=PHASES_FULL["spike"][1],
+                drain_wait_s=180),
     quick=Timing(duration_s=38, fault_start_s=PHASES_QUICK["hog"][0], fault_end_s=PHASES_QUICK["spike"][1],
                  drain_wait_s=45),
     load={"phases": PHASES_FULL, "phases_quick": PHASES_QUICK},

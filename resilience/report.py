@@ -231,6 +231,10 @@ HONESTY = [
     "- **Two web instances behind a local proxy (E4b)** use HAProxy from Debian (`apt-get install -y haproxy`), not a "
     "home-made proxy; where it is not installed E4b reports NOT RUN. Each instance then has half the web workers, so "
     "the pair has the same capacity as the single instance of the other experiments.",
+    "- **Bulkheads by deployment alone (E19)** split the web routes into per-module gunicorn pools behind HAProxy "
+    "and give each Celery queue its own workers, with the same total capacity. What they cannot split is shown "
+    "with the figures: the database, the `core` queue (account provisioning and transfer legs), and the CPUs of "
+    "this 2-core box (a hog or a restarting pool takes CPU from every pool).",
     "- **One machine, two cores, shared with other work.** Every process (load generator included) competes for the "
     "same CPUs, so absolute latencies are pessimistic; compare windows of the same run (baseline vs fault), not runs.",
     "- **Load is closed-loop per Locust user** (`constant_throughput`), with several users per endpoint so one slow "
