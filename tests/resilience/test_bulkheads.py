@@ -118,3 +118,14 @@ def test_report_of_a_not_run_e19_has_no_table():
     record = {"started_at": "x", "quick": False, "experiments": [result], "_file": "r.json"}
     markdown = report.render([record], make_charts=False)
     assert "| E19 | Bulkheads by deployment alone" in markdown and "Side by side" not in markdown
+
+
+def test_the_harness_implements_every_step_the_registry_names_and_both_topologies():
+    from resilience.load_run import Harness
+
+    missing = [(experiment.id, step.action) for experiment in registry.EXPERIMENTS for step in experiment.steps
+               if not callable(getattr(Harness, step.action, None))]
+    assert missing == []
+    # E19's topology switch overrides the stack's start and stop (the standard stack stays the default)
+    assert Harness.stack_start.__qualname__ == "TopologyActions.stack_start"
+    assert Harness.stack_stop_app.__qualname__ == "TopologyActions.stack_stop_app"
