@@ -20,8 +20,7 @@ TOPOLOGIES = ("single", "bulkheads")
 SHARED = ("one PostgreSQL database (connections, locks, I/O) and one core-banking mock",
           "the `core` Celery queue: account provisioning and transfer legs share its worker group",
           "the machine's 2 CPUs: a hog or a restarting pool (Django start-up) takes CPU from every pool",
-          "the write throttle's counters live in each web process, so a pool with fewer processes admits fewer "
-          "applications per second")
+          "one Redis broker (every queue) and one cache (the request throttles' counters)")
 
 
 def _cell(phases: dict[str, Any], fault: str, route: str) -> str:
