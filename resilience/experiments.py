@@ -5,7 +5,7 @@ computed by resilience/analysis.py under the dotted names the criteria use.
 """
 from __future__ import annotations
 
-from resilience import experiments_change, experiments_scaling
+from resilience import experiments_bulkheads, experiments_change, experiments_scaling
 from resilience.criteria import CONSISTENCY, ONE_MAIL, Criterion, Experiment, Step, Timing, Variant
 
 _AVAIL = 0.999
@@ -289,11 +289,12 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     ),
     *experiments_scaling.EXPERIMENTS,
     *experiments_change.EXPERIMENTS,
+    *experiments_bulkheads.EXPERIMENTS,
 )
 
 EXPERIMENTS_BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
 PRIORITY = ("E1", "E2", "E3", "E4", "E4b", "E5", "E6", "E18", "E17", "E9", "E11", "E12", "E14", "E7", "E8", "E10",
-            "E13", "E15", "E16")
+            "E13", "E15", "E16", "E19")
 QUICK = tuple(experiment.id for experiment in EXPERIMENTS if experiment.in_quick)
 
 

@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     harness.core_mock_start()
                     harness.world_seed()
-                    harness.stack_start()
+                    # The first run's stack at once (no restart before it when its variant differs from W0's).
+                    harness.stack_start(load_experiments[0].variants[0].stack)
                     harness.login_all()
                 except ComponentError as exc:
                     stack_error = str(exc)

@@ -25,9 +25,10 @@ from resilience.stack import (
     ComponentError,
     log,
 )
+from resilience.topology import TopologyActions
 
 
-class Harness(DebugActions):
+class Harness(DebugActions, TopologyActions):
     """One run: processes, seeded world, the fault actions the experiments name, and the load experiments."""
 
     # --- load ----------------------------------------------------------------------------------------------
@@ -147,6 +148,11 @@ class Harness(DebugActions):
         metrics = experiment_metrics(records=records, samples=good_samples, t0=self.t0, start=start, timing=timing,
                                      w0_accounts=self.w0_accounts, balance_before=balance_before,
                                      duplicates=duplicates, extra=self.extra)
+        phases = experiment.load.get("phases_quick" if self.quick else "phases")
+        if phases:  # E19: per route statistics of each fault window against the run's own baseline window
+            from resilience.experiments_bulkheads import phase_metrics
+
+            metrics["phases"] = phase_metrics(records, t0=self.t0, phases=phases)
         if "e4" in metrics:
             metrics["e4"].update(_e4_outages(records, t0=self.t0, extra=metrics["e4"]))
         metrics["invariants"] = invariants_run(self.env)

@@ -162,4 +162,10 @@ def _e6(metrics: dict[str, Any]) -> str:
     return e6_headline(metrics)
 
 
-SPECIFIC_HEADLINES = {"E6": _e6, "E8": _e8, "E12": _e12, "E14": _e14}
+def _e19(metrics: dict[str, Any]) -> str:
+    from resilience.report_bulkheads import e19_headline  # imported late: it builds on this module's formats
+
+    return e19_headline(metrics)
+
+
+SPECIFIC_HEADLINES = {"E6": _e6, "E8": _e8, "E12": _e12, "E14": _e14, "E19": _e19}
