@@ -1,6 +1,9 @@
+
 """E19 (resilience/experiments_bulkheads.py, report_bulkheads.py): per-window route metrics, criteria evaluation
 and the side-by-side report, from recorded request logs and a recorded result (pure: no stack)."""
 import copy
+
+import pytest
 
 from resilience import experiments as registry
 from resilience import report
@@ -93,13 +96,16 @@ def _recorded_result() -> dict:
             "error": ""}
 
 
-def test_report_renders_the_side_by_side_table_with_the_seeds_claim_and_what_is_shared(tmp_path):
+def _recorded_run() -> dict:
+    return {"started_at": "2026-12-03T16:00:00+00:00", "quick": True, "duration_s": 170, "commit": "abc1234",
+            "machine": {"nproc": 2}, "stack": {}, "experiments": [_recorded_result()], "_file": "r.json"}
+
+
+def test_report_renders_the_side_by_side_table_with_the_seeds_claim_and_what_is_shared():
     # given a recorded E19 result
-    record = {"started_at": "2026-12-03T16:00:00+00:00", "quick": True, "duration_s": 170, "commit": "abc1234",
-              "machine": {"nproc": 2}, "stack": {}, "experiments": [_recorded_result()], "_file": "r.json"}
-    # when
-    markdown = report.render([record], charts_dir=tmp_path, make_charts=True)
-    # then the verdict row, the side-by-side rows (one pool vs bulkheads) and the chart are there
+    # when the report is rendered (charts are another test: matplotlib is installed by the harness on demand)
+    markdown = report.render([_recorded_run()], make_charts=False)
+    # then the verdict row and the side-by-side rows (one pool vs bulkheads) are there
     assert "| E19 | Bulkheads by deployment alone" in markdown and "| PASS (quick) |" in markdown
     assert ("| CPU hog in the account-opening handler | balance | 100.00 %, p95 20 ms | 100.00 % of 32, p95 90 ms "
             "(4.50×) | 100.00 %, p95 20 ms | 100.00 % of 32, p95 21 ms (1.05×) | local: a slow service does not "
@@ -107,9 +113,16 @@ def test_report_renders_the_side_by_side_table_with_the_seeds_claim_and_what_is_
     assert "|  | application | 100.00 %, p95 50 ms | 0.00 % of 10, p95 2 ms (0.04×) |" in markdown
     assert "one PostgreSQL database" in markdown
     assert "single pool killed 2×, back after 3.2, 3.2 s" in markdown
+    assert "single: hog 100.00 % / 4.50×" in markdown
+
+
+def test_report_draws_the_side_by_side_chart(tmp_path):
+    pytest.importorskip("matplotlib")
+    # given a recorded E19 result, when the report is rendered with charts
+    markdown = report.render([_recorded_run()], charts_dir=tmp_path, make_charts=True)
+    # then the chart is drawn and linked
     assert "![E19 side by side](resilience/E19-side-by-side.png)" in markdown
     assert (tmp_path / "E19-side-by-side.png").stat().st_size > 0
-    assert "single: hog 100.00 % / 4.50×" in markdown
 
 
 def test_report_of_a_not_run_e19_has_no_table():
