@@ -219,16 +219,10 @@ class DebugActions(ChangeActions):
 
     def _core_worker_kill_once(self) -> None:
         """kill -9 the core worker's process group and start a new one (its rows come back after their lease)."""
-        import os
-        import signal
 
         role = "shared" if "shared" in self.workers else "core"
         worker = self.workers[role]
-        try:
-            os.killpg(worker.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.procs.stop(worker)
+        self.procs.kill(worker)
         self._record("kill_core_worker", pid=worker.pid)
         self.worker_start(role)
 

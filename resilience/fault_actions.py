@@ -153,11 +153,7 @@ class FaultActions(Stack):
                 worker = self.workers.get(role)
                 if worker is not None:
                     killed_at = time.monotonic()
-                    try:
-                        os.killpg(worker.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    self.procs.stop(worker)
+                    self.procs.kill(worker)
                     self._record("kill_core_worker", pid=worker.pid)
                     self.worker_start(role)
                     kills.append({"t": round(time.time() - self.t0, 1),
@@ -190,8 +186,7 @@ class FaultActions(Stack):
         starts it again after `down_s`. The proxy's health check takes it out and back in."""
         web2 = self.web2
         killed_at = time.time()
-        os.killpg(web2.pid, signal.SIGKILL)
-        self.procs.stop(web2)
+        self.procs.kill(web2)
         self._record("web_instance_kill", pid=web2.pid)
         self.extra.setdefault("e4", {}).update({"instance_kill_t": round(killed_at - self.t0, 1)})
         self._stop_periodic.wait(down_s)

@@ -73,6 +73,11 @@ class Processes:
         if child in self.children:
             self.children.remove(child)
 
+    def kill(self, child: Child) -> None:
+        """A crash, not a stop: SIGKILL the child's whole process group at once, then reap it."""
+        _signal_group(child.pid, signal.SIGKILL)
+        self.stop(child)
+
     def stop_all(self) -> None:
         for child in reversed(list(self.children)):
             self.stop(child)

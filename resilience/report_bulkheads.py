@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from resilience.report_charts import figure_save
 from resilience.report_headlines import fmt, pct
 
 FAULT_TITLES = {"hog": "CPU hog in the account-opening handler", "crash": "crash loop of the account-opening pool",
@@ -115,8 +116,5 @@ def e19_chart(result: dict[str, Any], *, path: Path) -> None:
     axes[1][0].set_ylabel("p95 ÷ baseline p95")
     axes[1][0].set_yscale("log")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle("E19: the same code as one pool and as bulkheads (dotted: 99.9 % and 1.2 × targets)", fontsize=11)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    figure_save(fig, title="E19: the same code as one pool and as bulkheads (dotted: 99.9 % and 1.2 × targets)",
+                path=path)

@@ -65,7 +65,14 @@ def chart_run(run: dict[str, Any], *, title: str, path: Path) -> None:
                                                                     "db_block", "db_unblock"):
                 axis.axvline(action["t"], color="black", alpha=0.25, linewidth=0.6)
         axis.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=11)
+    figure_save(fig, title=title, path=path)
+
+
+def figure_save(fig: Any, *, title: str, path: Path, title_size: int = 11) -> None:
+    """Title the figure, write it as a PNG at `path` (folders created) and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title, fontsize=title_size)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from resilience.report_charts import figure_save
 from resilience.report_headlines import fmt, pct
 
 CURVES = (("core", "core worker concurrency", "completed transfers/s"),
@@ -101,8 +102,4 @@ def chart_e6(run: dict[str, Any], *, title: str, path: Path) -> None:
         axis_plot.set_title(f"{unit}: {e6[key].get('cause')}", fontsize=8)
         axis_plot.legend(loc="upper left", fontsize=7)
         axis_plot.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    figure_save(fig, title=title, path=path, title_size=10)

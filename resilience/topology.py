@@ -14,10 +14,8 @@ map against every URL pattern of config/urls.py.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -208,11 +206,7 @@ class TopologyActions(FaultActions):
         while not self._stop_periodic.is_set() and time.time() < self.t0 + end_s - interval_s / 2:
             child, _port = self.pools[pool]
             killed_at = time.monotonic()
-            try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.procs.stop(child)
+            self.procs.kill(child)
             self._record("pool_crash", pool=pool, pid=child.pid)
             self.pool_start(pool)
             crashes.append({"t": round(time.time() - self.t0, 1), "down_s": round(time.monotonic() - killed_at, 2)})
