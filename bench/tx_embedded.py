@@ -251,6 +251,30 @@ def completions_since(since: dt.datetime) -> dict[str, Any]:
     return {"completed": row["count"], "span_s": round(span, 2), "rate": (row["count"] - 1) / span if span else None}
 
 
+class CoreBacklogSampler(BacklogSampler):
+    """bench/transfers.py's sampler (open rows of every queue, once a second), plus the open rows of the core queue
+    alone (the transfers' legs; the rest are the completion mails of the notify queue)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.core_samples: list[tuple[float, int]] = []
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from outbox.models import OutboxMessage
+
+        try:
+            while not self.stop_event.is_set():
+                at = time.monotonic() - self.started_at
+                self.samples.append((at, environment.outbox_open_count()))
+                self.core_samples.append((at, OutboxMessage.objects.filter(
+                    queue="core", status__in=("pending", "processing")).count()))
+                self.stop_event.wait(1.0)
+        finally:
+            connection.close()
+
+
 def per_completed(cpu: dict[str, float], completed: int) -> dict[str, float]:
     per = {label: round(cpu[label] * 1000 / completed, 2) for label in STACK_GROUPS if label in cpu and completed}
     return {**per, "total": round(sum(per.values()), 2)} if per else {}
@@ -281,7 +305,7 @@ def ring(stack: Stack, *, rate: float, seconds: float, payroll: bool = False,
         roots = {"web": [world.web.pid], "relay worker": [worker.pid], "beat": [beat.pid],
                  "core mock": [bench.core_mock.pid]}
         since = timezone.now()
-        sampler = BacklogSampler()
+        sampler = CoreBacklogSampler()
         sampler.start()
         memory = MemorySampler(roots)
         memory.start()
@@ -307,7 +331,8 @@ def ring(stack: Stack, *, rate: float, seconds: float, payroll: bool = False,
                "during_last": values[-1] if values else 0,
                "second_half_slope_per_s": round(_slope([(t, v) for t, v in during if t >= load_end / 2]), 2),
                "drain_after_load_s": round(drained_at - load_end, 2), "left_open": environment.outbox_open_count(),
-               "open_before": drained_before}
+               "open_before": drained_before,
+               "core_during_max": max((v for t, v in sampler.core_samples if t <= load_end), default=0)}
     return {"load": load, "db": db, "backlog": backlog, "concurrency": RELAY_CONCURRENCY, "rate": rate,
             "payroll": payroll, "peak_memory": peak_memory, "peak_rss_mib": peak_rss, "pids": roots,
             "cpu_load_and_drain": cpu, "cpu_ms_per_completed_transfer": per_completed(cpu, db["completed"])}

@@ -69,7 +69,8 @@ def _ring_row(name: str, run: dict[str, Any]) -> str:
     cpu = ", ".join(f"{label} {per[label]:.1f}" for label in STACK if label in per)
     return (f"| {name} | {run['rate']:g}/s × {run['load']['send_seconds']:.0f} s | {db['accepted']:,} "
             f"({fmt(db['accepted_rate'])}/s) | {db['completed']:,} | **{fmt(db['latency_ms']['p50'])} ms** | "
-            f"**{fmt(db['latency_ms']['p99'])} ms** | {backlog['during_max']:,} / "
+            f"**{fmt(db['latency_ms']['p99'])} ms** | {backlog['during_max']:,} (core queue "
+            f"{backlog.get('core_during_max', '–')}) / "
             f"{backlog['second_half_slope_per_s']}/s ({'flat' if backlog_flat(run) else 'not flat'}); drained "
             f"{backlog['drain_after_load_s']} s after | {fmt(run['load']['latency_ms']['p99'])} ms | {cpu}; "
             f"total **{per.get('total', 0):.1f} ms** |")
@@ -84,13 +85,15 @@ def _ring_lines(r: dict[str, Any]) -> list[str]:
     lines = ["### Accepted → completed (saga through the one relay worker and the core mock)", "",
              f"Open loop from {E2E_CUSTOMERS} customers paying the next one (a ring), or one payer paying them in "
              "turn (payroll). Latency = `TransferCompleted.recorded_at − TransferRequested.recorded_at` (SQLite's "
-             "`Now()`, millisecond precision). Backlog = open outbox rows sampled each second during the load. CPU per "
-             "completed transfer = core-ms of each group from the load's start until the backlog was drained, divided "
-             "by the completed transfers (every transfer's work falls inside that window, kept up or not). A run "
-             "offered more than the backlog drain's completions/s loads for at most 10 s: its backlog only grows, and "
-             "longer would only lengthen its drain.", "",
-             "| run | offered | accepted | completed | p50 | p99 | backlog max / 2nd-half slope | accept p99 "
-             "(client) | CPU ms per completed transfer |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "`Now()`, millisecond precision). Backlog = open outbox rows of every queue sampled each second during "
+             "the load (the flat rule's, as in the PostgreSQL run), and of the core queue alone (the transfers' legs; "
+             "the rest are completion mails). CPU per completed transfer = core-ms of each group from the load's "
+             "start until the backlog was drained, divided by the completed transfers (every transfer's work falls "
+             "inside that window, kept up or not). A run offered more than the backlog drain's completions/s loads "
+             "for at most 10 s: its backlog only grows, and longer would only lengthen its drain.", "",
+             "| run | offered | accepted | completed | p50 | p99 | backlog max (core queue) / 2nd-half slope | "
+             "accept p99 (client) | CPU ms per completed transfer |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += [_ring_row(name, run) for name, run in runs]
     flat = [run["rate"] for _, run in runs if backlog_flat(run) and not run["payroll"]]
     lines += ["", ("Highest ring rate in this run whose backlog stayed flat: "
