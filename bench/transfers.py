@@ -5,6 +5,7 @@ scaling curve.
 
     .venv/bin/python bench/transfers.py            # full run (about 10 minutes)
     .venv/bin/python bench/transfers.py --quick    # smoke run (about 4 minutes)
+    .venv/bin/python bench/transfers.py --embedded # the same on the embedded default (bench/tx_embedded.py)
 
 Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (apt-get install wrk). Creates `bench_tx_bank` and
 `bench_tx_core` afresh, uses Redis db 12 (flushed), writes bench/results/transfers-<time>.json and the section
@@ -104,6 +105,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--no-quiet-wait", action="store_true",
                         help="do not wait (up to 20 s) for an idle machine before each scenario: for smoke runs on a "
                              "busy shared machine, whose figures are not comparable anyway")
+    parser.add_argument("--embedded", action="store_true",
+                        help="run on the embedded default instead (SQLite files in a fresh temporary var dir, "
+                             "filesystem broker, one relay worker; no PostgreSQL or Redis): bench/tx_embedded.py")
     parser.add_argument("--tracing", choices=("none", "file", "otlp"), default="none",
                         help="TRACING_EXPORTER of every process (default none, as in production without a "
                              "collector): run once with none and once with file to see what tracing costs")
@@ -218,7 +222,10 @@ class World:
         balances = dict(AccountBalance.objects.values_list("account_id", "ledger_balance"))
         if min(balances.values()) < 100_000:
             raise RuntimeError(f"read-model balances too small: {balances}")
-        shared_env.redis_flush(self.bench_env.broker_url)  # the sync nudges of account_balance_open
+        self.broker_flush()  # the sync nudges of account_balance_open
+
+    def broker_flush(self) -> None:
+        shared_env.redis_flush(self.bench_env.broker_url)
 
     def login(self) -> None:
         response = httpx.post(f"{self.web_url}/v1/api/auth/login", json={"loginId": USER, "password": PASSWORD},
@@ -600,13 +607,17 @@ def collapsed_summary(path: Path, top: int = 10) -> dict[str, Any]:
 
 
 def main() -> None:
-    from config.settings.outbox import OUTBOX_BATCH_SIZE
-
     args = arguments()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     if not args.no_wait:
         other_benchmark_wait()
+    if args.embedded:
+        from bench.tx_embedded import embedded_main
+
+        return embedded_main(args)  # before anything imports config (its var dir is read once, at import)
+    from config.settings.outbox import OUTBOX_BATCH_SIZE
+
     environment.bench_requirements_install()
     secret_values = shared_env.random_secrets()
     bench_env = environment.bench_environment(redis_db=args.redis_db, core_port=shared_env.free_port(),
