@@ -58,8 +58,12 @@ def whole_transfer_capture(*, user: Any, body: dict[str, Any]) -> dict[str, Any]
         cursor = context["cursor"]
         if (POSITION_SQL_MARK in sql_text or "RETURNING" in sql_text) and cursor.description is not None:
             key = "positions" if POSITION_SQL_MARK in sql_text else "returning"
-            entry[key] = [row[0] for row in cursor.fetchall()]
-            if entry[key]:  # an INSERT … ON CONFLICT DO NOTHING may return no row: nothing to rewind
+            rows = cursor.fetchall()
+            entry[key] = [row[0] for row in rows]
+            if key == "positions" and rows and rows[0][-1] is not None:
+                # The append also wrote the `Transfer` row (its id is the last column): later statements use that id.
+                entry["projected"] = rows[0][-1]
+            if rows:  # an INSERT … ON CONFLICT DO NOTHING may return no row: nothing to rewind
                 cursor.scroll(0, mode="absolute")
         return result
 
@@ -151,12 +155,15 @@ def transfer_once(connection: Any, http: Any, capture: dict[str, Any]) -> None:
                     cursor.execute("BEGIN")
                     in_transaction = True
                 cursor.execute(step["sql"], params_fresh(substitution, step["params"]))
+                rows = cursor.fetchall() if cursor.description is not None else []
                 for key in ("positions", "returning"):
-                    if key in step and cursor.description is not None:
-                        fresh = [row[0] for row in cursor.fetchall()]
+                    if key in step and rows:
+                        fresh = [row[0] for row in rows]
                         if key == "positions":
                             fresh.sort()
                         substitution.positions.update(zip(step[key], fresh, strict=False))
+                if "projected" in step and rows:
+                    substitution.positions[step["projected"]] = rows[0][-1]
         if in_transaction:
             cursor.execute("COMMIT")
 

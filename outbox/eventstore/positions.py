@@ -81,7 +81,7 @@ WITH head AS (
     ON CONFLICT (aggregate_id, version) DO NOTHING
     RETURNING id, position, version, recorded_at, metadata ->> 'timestamp' AS timestamp
 ){{projected}}
-SELECT id, position, version, recorded_at, timestamp FROM appended
+SELECT id, position, version, recorded_at, timestamp, {{projected_pk}} FROM appended
 """
 
 # A projection row written by the same statement, only when every event was inserted (a partial append is rolled
@@ -89,12 +89,12 @@ SELECT id, position, version, recorded_at, timestamp FROM appended
 _PROJECTED_UPDATE = """, projected AS (
     UPDATE {table} SET {assignments}
     WHERE {pk} = %(row_pk)s AND (SELECT count(*) FROM appended) = %(row_events)s
-    RETURNING 1
+    RETURNING {pk}
 )"""
 _PROJECTED_INSERT = """, projected AS (
     INSERT INTO {table} ({columns}) SELECT {selected} FROM clock
     WHERE (SELECT count(*) FROM appended) = %(row_events)s
-    RETURNING 1
+    RETURNING {pk}
 )"""
 
 
@@ -118,7 +118,7 @@ def _projected_sql(row_write: ProjectionRowWrite, *, events: int) -> tuple[str, 
     if row_write.pk is None:
         return _PROJECTED_INSERT.format(table=quote(meta.db_table),
                                         columns=", ".join(quote(column) for column in expressions),
-                                        selected=", ".join(expressions.values())), params
+                                        selected=", ".join(expressions.values()), pk=quote(meta.pk.column)), params
     params["row_pk"] = row_write.pk
     assignments = ", ".join(f"{quote(column)} = {expression}" for column, expression in expressions.items())
     return _PROJECTED_UPDATE.format(table=quote(meta.db_table), assignments=assignments,
@@ -134,6 +134,7 @@ class AppendedRow:
     version: int
     recorded_at: dt.datetime
     timestamp: str
+    projected_pk: Any = None  # the primary key of the projection row the statement wrote, if any
 
 
 def events_insert_at_head(*, aggregate_type: str, aggregate_id: str, expected_version: int, rows: list[dict],
@@ -146,12 +147,13 @@ def events_insert_at_head(*, aggregate_type: str, aggregate_id: str, expected_ve
     params = {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "expected_version": expected_version,
               **{key: [row[key] for row in rows] for key in ("event_ids", "types", "statuses", "legs", "data",
                                                              "metadata")}}
-    projected = ""
+    projected, projected_pk = "", "NULL"
     if row_write is not None:
         projected, row_params = _projected_sql(row_write, events=len(rows))
+        projected_pk = f"(SELECT {connection.ops.quote_name(row_write.model._meta.pk.column)} FROM projected)"
         params.update(row_params)
     with connection.cursor() as cursor:
-        cursor.execute(_APPEND_POSTGRES.format(projected=projected), params)
+        cursor.execute(_APPEND_POSTGRES.format(projected=projected, projected_pk=projected_pk), params)
         return sorted((AppendedRow(*row) for row in cursor.fetchall()), key=lambda row: row.version)
 
 
