@@ -625,7 +625,9 @@ def main() -> None:
     env = {**bench_env.child_env(secret_values), "DJANGO_SETTINGS_MODULE": "bench.settings_transfers",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
            "THROTTLE_READ_RATE": "",
-           "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": args.tracing}
+           "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": args.tracing,
+           # The customers log in once, at the start; a full run with profiles outlasts the default 15 minutes.
+           "JWT_ACCESS_TOKEN_MINUTES": "180"}
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     print(f"== setup: databases {environment.BANK_DB}, {environment.CORE_DB}; redis db {args.redis_db}",

@@ -231,10 +231,15 @@ def _scaling_lines(r: dict[str, Any]) -> list[str]:
                   "per request slot) posts the ring of customers' transfers with no relay running: accepts/s.", "",
                   "| web workers | connections | accepted/s | p99 (closed loop) | CPU cores used (avg) |",
                   "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {row['workers']} | {row['connections']} | **{row['rps']:,.0f}** | "
+        lines += [f"| {row['workers']} | {row['connections']} | **{row['rps']:,.0f}**{_refused(row)} | "
                   f"{_f(row['latency_ms_closed_loop'].get('p99'))} ms | {_cpu_line(row['cpu'])} |" for row in web]
         lines.append("")
     return lines
+
+
+def _refused(row: dict[str, Any]) -> str:
+    """A closed-loop row's non-2xx answers, said beside its rate (a rate of refusals measures nothing)."""
+    return f" ({row['non_2xx']:,} of {row['requests']:,} answers not 2xx: not measured)" if row.get("non_2xx") else ""
 
 
 def render(record: dict[str, Any]) -> str:
