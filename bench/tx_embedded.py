@@ -88,7 +88,8 @@ def embedded_env(*, var_dir: Path, core_port: int, secret_values: dict[str, str]
            "DJANGO_SETTINGS_MODULE": "bench.settings_embedded", "BANK_VAR_DIR": str(var_dir),
            "CORE_BANKING_URL": f"http://127.0.0.1:{core_port}", "CORE_MOCK_FAULTS_ENABLED": "true",
            "ALLOWED_HOSTS": "127.0.0.1", "THROTTLE_WRITE_RATE": "", "THROTTLE_LOGIN_RATE": "",
-           "THROTTLE_READ_RATE": "", "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": tracing}
+           "THROTTLE_READ_RATE": "", "TRANSFER_DAILY_LIMIT": str(10 ** 12), "TRACING_EXPORTER": tracing,
+           "JWT_ACCESS_TOKEN_MINUTES": "180"}  # logged in once at the start; a full run outlasts 15 minutes
     assert not any(name in env for name in SERVER_SETTINGS)
     return env
 
