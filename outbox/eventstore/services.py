@@ -72,9 +72,10 @@ def event_append(*, aggregate_type: str, aggregate_id: str, expected_version: in
                  row_in_hand: Any = None, outside_transaction: bool = False) -> list[Event]:
     """Append `events` to one aggregate at versions expected_version+1…, then apply registered projections.
 
-    Must run inside the caller's atomic block. Raises ConcurrencyError (409) when `expected_version` is
-    stale or a concurrent writer won the (aggregate_id, version) race, UndeclaredEventTypeError for a
-    type outside the aggregate's declared set, UnknownAggregateTypeError for an undeclared aggregate kind.
+    Must run inside the caller's atomic block (unless `outside_transaction`, below). Raises ConcurrencyError (409)
+    when `expected_version` is stale or a concurrent writer won the (aggregate_id, version) race,
+    UndeclaredEventTypeError for a type outside the aggregate's declared set, UnknownAggregateTypeError for an
+    undeclared aggregate kind.
     Takes no lock shared with other aggregates: global positions come from a sequence (PostgreSQL) or from the
     counter row that SQLite's single writer owns anyway; see positions.positions_allocate.
     `row_in_hand`: the caller's copy of the aggregate's projection row, unchanged in this transaction (locked, or
