@@ -3,6 +3,7 @@ account row lock, in one transaction; network calls to core happen before the tr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -252,6 +253,15 @@ UNION ALL
 SELECT 2, {columns} FROM balance_accountbalance WHERE account_id = %s"""
 
 
+@functools.cache
+def _payer_locked_payee_read_sql(using: str) -> str:
+    """_PAYER_LOCKED_PAYEE_READ for the database `using`, written out once (every accept sends it)."""
+    lock = " FOR NO KEY UPDATE" if connections[using].vendor == "postgresql" else ""
+    return _PAYER_LOCKED_PAYEE_READ.format(
+        columns=", ".join(model_columns(AccountBalance, alias=using)), lock=lock,
+        payer_columns=", ".join(model_columns(AccountBalance, alias=using, table_alias="payer")))
+
+
 def account_lock_with_counterparty(*, account_id: str, counterparty_id: str
                                    ) -> tuple[AccountBalance | None, AccountBalance | None]:
     """The rows of `account_id`, locked until the transaction ends, and of `counterparty_id`, read without a lock
@@ -259,13 +269,8 @@ def account_lock_with_counterparty(*, account_id: str, counterparty_id: str
     account. The counterparty is read in the same statement that takes the lock, so the lock covers no extra
     round trip."""
     using = router.db_for_write(AccountBalance)
-    lock = " FOR NO KEY UPDATE" if connections[using].vendor == "postgresql" else ""
-    columns = model_columns(AccountBalance, alias=using)
-    sql = _PAYER_LOCKED_PAYEE_READ.format(columns=", ".join(columns), lock=lock,
-                                          payer_columns=", ".join(model_columns(AccountBalance, alias=using,
-                                                                                table_alias="payer")))
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [account_id, counterparty_id])
+        cursor.execute(_payer_locked_payee_read_sql(using), [account_id, counterparty_id])
         found = {role: model_from_row(AccountBalance, alias=using, values=values)
                  for role, *values in cursor.fetchall()}
     return found.get(1), found.get(2)
@@ -358,7 +363,7 @@ def _entry_insert_and_account_update(entry: TransactionEntry, *, changes: dict[s
                                      ) -> tuple[bool, int]:
     """PostgreSQL: (whether `entry` was inserted, rows of its account updated) after one statement."""
     using = router.db_for_write(TransactionEntry)
-    insert_sql, insert_params, _ = insert_unless_exists_sql(entry, using=using)
+    insert_sql, insert_params = insert_unless_exists_sql(entry, using=using)
     update = UpdateQuery(AccountBalance)
     update.add_update_values({"ledger_balance": F("ledger_balance") + RawSQL(_NEW_ENTRY_AMOUNT, (entry.amount,),
                                                                              output_field=BigIntegerField()),

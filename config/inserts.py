@@ -16,9 +16,8 @@ from django.db.models import Field, Model
 from django.db.models.sql import InsertQuery
 
 
-def insert_unless_exists_sql(obj: Model, *, using: str) -> tuple[str, list[Any], list[Field]]:
-    """The statement `insert_unless_exists` runs for `obj` (SQL, parameters, the fields it returns), for a caller
-    that embeds it in a larger statement (a PostgreSQL `WITH … AS (INSERT …)`)."""
+def _compiled(obj: Model, *, using: str) -> tuple[str, list[Any], list[Field], Any]:
+    """The insert-unless-exists statement for `obj`: SQL, parameters, the fields it returns and its compiler."""
     model = type(obj)
     meta = model._meta
     fields = [field for field in meta.concrete_fields
@@ -30,17 +29,22 @@ def insert_unless_exists_sql(obj: Model, *, using: str) -> tuple[str, list[Any],
     compiler.returning_fields = returning
     [(sql, params)] = compiler.as_sql()
     values_end = sql.rindex(" RETURNING ")
-    return f"{sql[:values_end]} ON CONFLICT DO NOTHING{sql[values_end:]}", list(params), returning
+    return f"{sql[:values_end]} ON CONFLICT DO NOTHING{sql[values_end:]}", list(params), returning, compiler
+
+
+def insert_unless_exists_sql(obj: Model, *, using: str) -> tuple[str, list[Any]]:
+    """The statement `insert_unless_exists` runs for `obj` (SQL and parameters), for a caller that embeds it in a
+    larger statement (a PostgreSQL `WITH … AS (INSERT …)`)."""
+    sql, params, _, _ = _compiled(obj, using=using)
+    return sql, params
 
 
 def insert_unless_exists(obj: Model, *, using: str | None = None) -> bool:
     """Insert `obj` unless a row with one of its unique values exists. True (and `obj`'s primary key and
     database-default fields filled in) when it was inserted; False when a unique value clashed (nothing written)."""
-    model = type(obj)
-    meta = model._meta
-    using = using or router.db_for_write(model, instance=obj)
-    sql, params, returning = insert_unless_exists_sql(obj, using=using)
-    compiler = InsertQuery(model).get_compiler(using=using)
+    meta = type(obj)._meta
+    using = using or router.db_for_write(type(obj), instance=obj)
+    sql, params, returning, compiler = _compiled(obj, using=using)
     with compiler.connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
