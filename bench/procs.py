@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import select
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from resilience.cpu import CpuMeter as _CpuMeter
 from resilience.cpu import _process_table, machine_busy_share  # noqa: F401 - bench's modules import them from here
+from resilience.environment import VENV_BIN
 from resilience.processes import Child, Processes
 
 # --- the load children's line protocol --------------------------------------------------------------
@@ -83,3 +87,19 @@ def children_measure(procs: Processes, children: list[Child], *, roots: dict[str
 class CpuMeter(_CpuMeter):
     self_label: str = "bench"
     others_label: str = "not the bench"
+
+
+def core_mock_process_start(procs: Processes, *, port: int, workers: int, threads: int) -> Child:
+    """The core-banking mock under gunicorn (gthread) on `port`, started by `procs`, once it answers /healthz."""
+    core_mock = procs.start("core-mock", [
+        str(VENV_BIN / "gunicorn"), "config.wsgi_core:application", "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return core_mock
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"core mock did not answer:\n{core_mock.log_tail()}")

@@ -28,6 +28,7 @@ from bench.procs import (
     children_go,
     children_measure,
     children_results,
+    core_mock_process_start,
 )
 from bench.pyspy import pyspy_record
 from resilience.environment import VENV_BIN, WorldEnvironment
@@ -63,19 +64,9 @@ class Bench:
 
     def core_mock_start(self) -> Child:
         """The core-banking mock under gunicorn (gthread) on the bench port, with fault injection enabled."""
-        self.core_mock = self.procs.start("core-mock", [
-            str(VENV_BIN / "gunicorn"), "config.wsgi_core:application", "--bind", f"127.0.0.1:{self.env.core_port}",
-            "--worker-class", "gthread", "--workers", str(CORE_WORKERS), "--threads", str(CORE_THREADS),
-            "--log-level", "warning"])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self._core_url}/healthz", timeout=2).status_code == 200:
-                    return self.core_mock
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"core mock did not answer:\n{self.core_mock.log_tail()}")
+        self.core_mock = core_mock_process_start(self.procs, port=self.env.core_port, workers=CORE_WORKERS,
+                                                 threads=CORE_THREADS)
+        return self.core_mock
 
     @property
     def _core_url(self) -> str:

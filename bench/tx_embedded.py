@@ -28,10 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench import environment
-from bench.procs import CpuMeter
+from bench.procs import CpuMeter, core_mock_process_start
 from bench.transfers import (
     E2E_RATE,
     RESULTS_DIR,
@@ -116,19 +114,9 @@ class EmbeddedBench:
         return self.procs.start("beat", [str(VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO"])
 
     def core_mock_start(self) -> Child:
-        self.core_mock = self.procs.start("core-mock", [
-            str(VENV_BIN / "gunicorn"), "config.wsgi_core:application", "--bind", f"127.0.0.1:{self.core_port}",
-            "--worker-class", "gthread", "--workers", str(CORE_WORKERS), "--threads", str(CORE_THREADS),
-            "--log-level", "warning"])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.core_port}/healthz", timeout=2).status_code == 200:
-                    return self.core_mock
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"core mock did not answer:\n{self.core_mock.log_tail()}")
+        self.core_mock = core_mock_process_start(self.procs, port=self.core_port, workers=CORE_WORKERS,
+                                                 threads=CORE_THREADS)
+        return self.core_mock
 
 
 class EmbeddedWorld(World):
