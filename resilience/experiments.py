@@ -124,9 +124,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                    "transfer end-to-end p95 stays ≤ 2 × baseline; run A (one shared queue, no limits) shows the cost.",
         method="W0 plus a second Locust process at 20 applications/s, each approved 2 s later, for the fault window. "
                "Run A: one Celery worker for every queue, no write throttle. Run B: per-queue workers and a write "
-               "throttle of 30/s (429 above; DRF's throttle state lives in each web process's local cache, so the "
-               "effective limit is up to 4 × that with 4 processes). Run C (added): the same with a limit sized for "
-               "this 2-core box.",
+               "throttle of 30/s per client address (429 above; the counters live in the Django cache that every "
+               "web process shares, so the limit holds whatever the number of processes). Run C (added): the same "
+               "with a limit sized for this 2-core box, 2/s.",
         rollback="Stop the spike load.",
         original="Separate Lambdas per service scale independently; the shared core API and DynamoDB are the "
                  "common resources.",
@@ -136,7 +136,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         variants=(Variant("A", {"shared_queue": True, "throttle_write": ""}, "one shared queue, no rate limit"),
                   Variant("B", {"throttle_write": "1800/min"}, "R17 queues + 30/s write limit"),
                   Variant("C", {"throttle_write": "120/min"},
-                          "R17 queues + a limit sized for this box: 2/s per web process (≤ 8/s with 4 processes)")),
+                          "R17 queues + a limit sized for this box: 2/s per client address")),
         criteria=(
             Criterion("B.endpoints.balance.p95_degradation_pct", "<=", 20, "run B: balance p95 degradation ≤ 20 %",
                       timing=True),
