@@ -108,6 +108,24 @@ def criteria_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def carried_backlog(metrics: dict[str, Any]) -> str:
+    """A sentence on the work a run inherited or left behind, or "" when it started and ended drained.
+
+    Variants of one experiment share the database, so a run that starts while the run before it is still draining
+    (E5's provisioning and mail backlog) measures its load on top of that work: the reader must see it."""
+    drain = metrics.get("drain") or {}
+    before, left = drain.get("before") or {}, drain.get("left") or {}
+    parts = []
+    if before.get("outbox_open"):
+        parts.append(f"This run started with {fmt(before['outbox_open'])} outbox rows and "
+                     f"{fmt(before.get('applications_open', 0))} applications still open from the run before it, "
+                     "so its windows carry that work too.")
+    if left.get("outbox_open"):
+        parts.append(f"When its drain wait ended, {fmt(left['outbox_open'])} outbox rows and "
+                     f"{fmt(left.get('applications_open', 0))} applications were still open.")
+    return " ".join(parts)
+
+
 def experiment_section(result: dict[str, Any], record: dict[str, Any], *, charts: dict[str, str]) -> list[str]:
     mode = "quick run" if record.get("quick") else "full run"
     lines = [f"### {result['id']} — {result['title']}", "",
@@ -136,6 +154,9 @@ def experiment_section(result: dict[str, Any], record: dict[str, Any], *, charts
                       f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('p50'), 2)}/"
                       f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('p95'), 2)}/"
                       f"{fmt(metrics.get('transfers', {}).get('e2e_s', {}).get('max'), 2)} s.", ""]
+        carried = carried_backlog(metrics)
+        if carried:
+            lines += [carried, ""]
         lines += endpoint_table(metrics)
         failing = (metrics.get("invariants") or {}).get("failing")
         if failing:

@@ -76,3 +76,21 @@ def test_charts_are_written_as_png_with_the_fault_window(tmp_path):
     # then
     assert (tmp_path / "E1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![E1-run](resilience/E1.png)" in markdown
+
+
+def test_a_run_that_inherits_or_leaves_open_work_says_so_and_a_drained_run_says_nothing():
+    # given: a second variant that started while the first one's mails were still queued
+    inherited = copy.deepcopy(RUN)
+    inherited["metrics"]["drain"] = {"before": {"outbox_open": 2071, "applications_open": 41},
+                                     "left": {"outbox_open": 0, "applications_open": 0}}
+    drained = copy.deepcopy(RUN)
+    drained["metrics"]["drain"] = {"before": {"outbox_open": 0, "applications_open": 0},
+                                   "left": {"outbox_open": 0, "applications_open": 0}}
+    # when
+    inherited_markdown = report.render([{**RECORD, "experiments": [{**E1, "runs": [inherited]}]}],
+                                       make_charts=False)
+    drained_markdown = report.render([{**RECORD, "experiments": [{**E1, "runs": [drained]}]}], make_charts=False)
+    # then
+    assert ("This run started with 2,071 outbox rows and 41 applications still open from the run before it"
+            in inherited_markdown)
+    assert "still open" not in drained_markdown
