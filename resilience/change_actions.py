@@ -4,10 +4,7 @@ release changed and which mails it rendered."""
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -77,12 +74,7 @@ class ChangeActions(FaultActions):
             if mail_dir.is_dir() else frozenset()
         old = self.workers[role]
         self.worker_start(role, release_dir=release)
-        os.kill(old.pid, signal.SIGTERM)
-        try:
-            old.popen.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        self.procs.stop(old)
+        self.procs.stop(old, grace_seconds=60)  # SIGTERM to the worker itself: it finishes its tasks, then exits
         rollout_s = round(time.monotonic() - started, 1)
         self.extra["e12"] = {"release_files_changed": changed, "release_file_count": len(changed),
                              "rollout_s": rollout_s, "released_at_s": round(time.time() - self.t0, 1),

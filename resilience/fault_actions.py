@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -117,12 +116,7 @@ class FaultActions(Stack):
         old = self.workers[role]
         started = time.monotonic()
         self.worker_start(role)
-        os.kill(old.pid, signal.SIGTERM)
-        try:
-            old.popen.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        self.procs.stop(old)
+        self.procs.stop(old, grace_seconds=60)  # SIGTERM to the worker itself: it finishes its tasks, then exits
         self._record("worker_warm_restart", role=role, old_pid=old.pid, seconds=round(time.monotonic() - started, 1))
 
     def replay_dead_mail(self) -> None:

@@ -1,8 +1,8 @@
 """Child processes of a run: start, wait until ready, stop by pid.
 
-Every child runs in its own session, so stopping it (SIGTERM, then SIGKILL after a grace period) reaches its
-whole process tree through its own pid and nothing else. Used by the resilience harness and by the benchmarks
-(bench/procs.py adds their load-child protocol and CPU accounting).
+Every child runs in its own session, so stopping it (SIGTERM to the child, then SIGKILL to its process group)
+reaches its whole process tree through its own pid and nothing else. Used by the resilience harness and by the
+benchmarks (bench/procs.py adds their load-child protocol and CPU accounting).
 """
 from __future__ import annotations
 
@@ -57,9 +57,17 @@ class Processes:
         return child
 
     def stop(self, child: Child, *, grace_seconds: float = 15.0) -> None:
-        """SIGTERM the child's process group (its own pid), SIGKILL it after the grace period."""
+        """SIGTERM the child itself, SIGKILL its whole process group once it has exited or after the grace period.
+
+        The SIGTERM goes to the child's own pid only, as a process manager stops a program: a Celery worker then
+        lets its pool children finish their drains (warm shutdown) and a gunicorn master stops its workers
+        gracefully. SIGTERM to the group would reach the pool children too and kill them mid-drain, leaving their
+        claimed rows to lease expiry (a mail then becomes a dead letter, "delivery unknown")."""
         if child.popen.poll() is None:
-            _signal_group(child.pid, signal.SIGTERM)
+            try:
+                os.kill(child.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 child.popen.wait(timeout=grace_seconds)
             except subprocess.TimeoutExpired:

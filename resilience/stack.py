@@ -37,6 +37,9 @@ W0_USERS = {"balance": 20, "transactions": 2, "transfer": 10, "application": 1}
 W0_CLASSES = {"balance": "BalanceUser", "transactions": "TransactionsUser", "transfer": "TransferUser",
               "application": "ApplicationUser"}
 SPIKE_USERS = 8
+# How long a stopped worker may take to finish its drains before its process group is killed (as stopwaitsecs
+# of `make run`'s worker in config/supervisord.conf).
+WORKER_STOP_GRACE_SECONDS = 30.0
 
 
 def log(message: str) -> None:
@@ -196,7 +199,8 @@ class Stack:
     def stack_stop_app(self) -> None:
         """Stop web and workers (not the core mock, not beat) to restart them with other options."""
         for worker in list(self.workers.values()):
-            self.procs.stop(worker)
+            # Warmly, as supervisord stops `make run`'s worker (its stopwaitsecs): the drains in hand finish.
+            self.procs.stop(worker, grace_seconds=WORKER_STOP_GRACE_SECONDS)
         self.workers.clear()
         for attribute in ("proxy", "web2", "web"):
             child = getattr(self, attribute)
