@@ -23,7 +23,7 @@ RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.set
 	BANK_VAR_DIR=$(BANK_VAR_DIR) \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 
-.PHONY: install run status prepare test lock clean-var messages screenshots
+.PHONY: install run status ctl prepare test lock clean-var messages screenshots
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,11 +57,19 @@ run: prepare
 	@mkdir -p $(BANK_VAR_DIR)
 	@$(RUN_ENV) exec $(VENV)/bin/supervisord -c config/supervisord.conf
 
+# supervisorctl for the stack `make run` started (it reads the same config/supervisord.conf).
+SUPERVISORCTL := BANK_VAR_DIR=$(BANK_VAR_DIR) WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) WEB_WORKERS=$(WEB_WORKERS) \
+	CORE_WORKERS=$(CORE_WORKERS) CELERY_CONCURRENCY=$(CELERY_CONCURRENCY) \
+	$(VENV)/bin/supervisorctl -c config/supervisord.conf
+
 # While `make run` is up (in another terminal): each process's state, pid and uptime.
 status:
-	@BANK_VAR_DIR=$(BANK_VAR_DIR) WEB_PORT=$(WEB_PORT) CORE_PORT=$(CORE_PORT) WEB_WORKERS=$(WEB_WORKERS) \
-		CORE_WORKERS=$(CORE_WORKERS) CELERY_CONCURRENCY=$(CELERY_CONCURRENCY) \
-		$(VENV)/bin/supervisorctl -c config/supervisord.conf status
+	@$(SUPERVISORCTL) status
+
+# While `make run` is up: any supervisorctl command, e.g. `make ctl CMD="restart worker"` (the worker finishes the
+# drain it is running before it stops: a warm restart).
+ctl:
+	@$(SUPERVISORCTL) $(CMD)
 
 test: install messages
 	$(VENV)/bin/ruff check .

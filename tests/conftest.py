@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.web",
     "tests.fixtures.hostile",
+    "tests.fixtures.run_stack",
 ]
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,56 +8,12 @@ transfers, the read model equals core, and `check_invariants` holds. About two a
 """
 from __future__ import annotations
 
-import os
-import uuid
-
-import psycopg
 import pytest
 
 from tests.fixtures.fault_scenario import expected_balances, run_fault_scenario
 from tests.fixtures.run_stack import RunStack
 
 pytestmark = pytest.mark.slow
-
-
-def _server_env() -> dict[str, str] | None:
-    """URLs for a PostgreSQL + Redis stack with databases of its own, or None when CI's services are not set."""
-    bank_url, broker_url = os.environ.get("DATABASE_URL", ""), os.environ.get("CELERY_BROKER_URL", "")
-    if not bank_url.startswith("postgres") or not broker_url.startswith("redis"):
-        return None
-    suffix = uuid.uuid4().hex[:8]
-    server = bank_url.rsplit("/", 1)[0]
-    redis_server = broker_url.rsplit("/", 1)[0]
-    return {"DATABASE_URL": f"{server}/scenario_bank_{suffix}", "CORE_DATABASE_URL": f"{server}/scenario_core_{suffix}",
-            "CELERY_BROKER_URL": f"{redis_server}/13", "CACHE_URL": f"{redis_server}/14"}
-
-
-def _admin(url: str, statement: str) -> None:
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
-@pytest.fixture(params=["embedded", "postgres_redis"])
-def stack_setup(request, tmp_path):
-    if request.param == "embedded":
-        yield {}
-        return
-    env = _server_env()
-    if env is None:
-        pytest.skip("needs PostgreSQL and Redis (DATABASE_URL=postgres://…, CELERY_BROKER_URL=redis://…)")
-    import redis
-
-    for key in ("CELERY_BROKER_URL", "CACHE_URL"):
-        redis.Redis.from_url(env[key]).flushdb()
-    for key in ("DATABASE_URL", "CORE_DATABASE_URL"):
-        _admin(env[key], f'CREATE DATABASE "{env[key].rsplit("/", 1)[1]}"')
-    try:
-        yield env
-    finally:
-        for key in ("DATABASE_URL", "CORE_DATABASE_URL"):
-            _admin(env[key], f'DROP DATABASE IF EXISTS "{env[key].rsplit("/", 1)[1]}" WITH (FORCE)')
-        for key in ("CELERY_BROKER_URL", "CACHE_URL"):
-            redis.Redis.from_url(env[key]).flushdb()
 
 
 def test_every_transfer_ends_and_money_is_conserved_when_core_fails_and_workers_are_killed(stack_setup, tmp_path):
