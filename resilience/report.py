@@ -264,6 +264,11 @@ HONESTY = [
     "and give each Celery queue its own workers, with the same total capacity. What they cannot split is shown "
     "with the figures: the database, the `core` queue (account provisioning and transfer legs), and the CPUs of "
     "this 2-core box (a hog or a restarting pool takes CPU from every pool).",
+    "- **Background work that grows with the data (E5).** The read model's core sync (beat, every "
+    "`BALANCE_SYNC_INTERVAL_SECONDS`, 30 s) reads every account from core, two calls each. E5's spike opens "
+    "thousands of accounts, after which one sync takes longer than its interval and runs without pause on the worker "
+    "that also sends the mails; E5's later runs start with that worker's mail backlog and carry its CPU. This is a "
+    "limit of how the sync is scheduled (all accounts each time, not a bounded slice), not of the spike itself.",
     "- **One machine, two cores, shared with other work.** Every process (load generator included) competes for the "
     "same CPUs, so absolute latencies are pessimistic; compare windows of the same run (baseline vs fault), not runs.",
     "- **Load is closed-loop per Locust user** (`constant_throughput`), with several users per endpoint so one slow "
