@@ -29,3 +29,16 @@ def test_e10_timing_parses_counts_when_pytest_runs_a_small_selection():
     assert run["exit"] == 0, run["summary"]
     assert run["passed"] == run["tests"] == 1
     assert run["seconds"] > 0 and run["pytest_seconds"] is not None
+
+
+def test_the_timed_suites_run_without_the_harness_world_in_their_environment(monkeypatch):
+    # given the harness process's own environment: its run's random secrets, databases and core URL
+    for name, value in {"JWT_SIGNING_KEY": "harness-run-key", "CORE_MOCK_CONTROL_KEY": "harness-control-key",
+                        "SECRET_KEY": "harness-secret", "DATABASE_URL": "postgres://127.0.0.1:1/nowhere",
+                        "CORE_BANKING_URL": "http://127.0.0.1:1"}.items():
+        monkeypatch.setenv(name, value)
+    # when a suite whose tests sign and check with the test settings' keys is timed
+    run = suite_cost.pytest_timed(["tests/corebanking_mock/api/test_fault_control.py",
+                                   "tests/auth_app/api/test_login.py"])
+    # then it runs as on CI's first pass: every test passes
+    assert run["exit"] == 0 and run["failed"] == 0 and run["passed"] > 0, run["summary"]
