@@ -41,8 +41,7 @@ class WorldEnvironment:
 
     def child_env(self, secret_values: dict[str, str]) -> dict[str, str]:
         """The process environment of the parent (after setup) and of every child."""
-        keep = {name: value for name, value in os.environ.items()
-                if name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER")}
+        keep = {name: value for name, value in os.environ.items() if name in INHERITED_ENV}
         return {
             **keep, **secret_values,
             "PATH": f"{VENV_BIN}:{keep.get('PATH', '/usr/bin:/bin')}",
@@ -55,6 +54,11 @@ class WorldEnvironment:
             "OUTBOX_BATCH_SIZE": str(self.batch_size),
             "BANK_VAR_DIR": str(self.var_dir),
         }
+
+
+# The only variables a run's processes take from the environment that started the run: the user's shell basics.
+# Everything else (databases, broker, secrets, settings) is the run's own.
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER")
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from resilience.environment import REPO_ROOT, VENV_BIN
+from resilience.environment import INHERITED_ENV, REPO_ROOT, VENV_BIN
 from resilience.static.common import (
     PROJECT_APPS,
     import_graph,
@@ -18,10 +18,10 @@ from resilience.static.common import (
 )
 
 # The timed suites run as CI's first pass does: the embedded default, with nothing of the harness's own world.
-# Only these pass through; the harness process itself carries the run's databases, broker, core URL and random
-# secrets (SECRET_KEY, JWT_SIGNING_KEY, the core keys), and tests that sign or check with the test settings' keys
-# fail under those.
-PYTEST_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "CI")
+# Only the shell basics (and CI) pass through; the harness process itself carries the run's databases, broker,
+# core URL and random secrets (SECRET_KEY, JWT_SIGNING_KEY, the core keys), and tests that sign or check with the
+# test settings' keys fail under those.
+PYTEST_ENV_KEEP = (*INHERITED_ENV, "CI")
 
 _SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)")
 
